@@ -1,0 +1,53 @@
+// Every error the plugin raises, in one place (as @fastify/reply-from does).
+// The statusCode is what a client sees when the error reaches Fastify's error handler.
+import createError from '@fastify/error'
+
+// Configuration (register() fails with these)
+export const InvalidOptionError = createError<'FST_FASTCGI_INVALID_OPTION', 500, [string]>(
+  'FST_FASTCGI_INVALID_OPTION', 'Invalid fastify-fastcgi option: %s', 500)
+export const BackendStartError = createError<'FST_FASTCGI_BACKEND_START', 500, [string]>(
+  'FST_FASTCGI_BACKEND_START', 'FastCGI backend failed to start: %s', 500)
+
+// Request-side problems
+export const BadRequestPathError = createError<'FST_FASTCGI_BAD_PATH', 400, [string]>(
+  'FST_FASTCGI_BAD_PATH', 'Bad request path: %s', 400)
+export const ScriptNotFoundError = createError<'FST_FASTCGI_NOT_FOUND', 404, [string]>(
+  'FST_FASTCGI_NOT_FOUND', 'Script not found: %s', 404)
+export const BodyTooLargeError = createError<'FST_FASTCGI_BODY_TOO_LARGE', 413, [number]>(
+  'FST_FASTCGI_BODY_TOO_LARGE', 'Request body is larger than bodyLimit (%d bytes)', 413)
+export const ClientAbortedError = createError<'FST_FASTCGI_CLIENT_ABORTED', 499, []>(
+  'FST_FASTCGI_CLIENT_ABORTED', 'Client closed the request before the backend answered', 499)
+
+// Backend availability (503) and timeouts (504)
+export const NoBackendError = createError<'FST_FASTCGI_NO_BACKEND', 503, [string]>(
+  'FST_FASTCGI_NO_BACKEND', 'No FastCGI backend available: %s', 503)
+export const ConnectError = createError<'FST_FASTCGI_CONNECT', 503, [string, string]>(
+  'FST_FASTCGI_CONNECT', 'Cannot connect to FastCGI backend %s: %s', 503)
+export const ConnectTimeoutError = createError<'FST_FASTCGI_CONNECT_TIMEOUT', 503, [string, number]>(
+  'FST_FASTCGI_CONNECT_TIMEOUT', 'Connecting to FastCGI backend %s timed out after %d ms', 503)
+export const OverloadedError = createError<'FST_FASTCGI_OVERLOADED', 503, [string]>(
+  'FST_FASTCGI_OVERLOADED', 'FastCGI backend %s is overloaded', 503)
+export const QueueTimeoutError = createError<'FST_FASTCGI_QUEUE_TIMEOUT', 503, [string, number]>(
+  'FST_FASTCGI_QUEUE_TIMEOUT', 'No free slot on FastCGI backend %s within %d ms', 503)
+export const QueueFullError = createError<'FST_FASTCGI_QUEUE_FULL', 503, [string]>(
+  'FST_FASTCGI_QUEUE_FULL', 'Wait queue for FastCGI backend %s is full', 503)
+export const PoolClosedError = createError<'FST_FASTCGI_POOL_CLOSED', 503, []>(
+  'FST_FASTCGI_POOL_CLOSED', 'The FastCGI pool is closing', 503)
+export const ReadTimeoutError = createError<'FST_FASTCGI_READ_TIMEOUT', 504, [string, number]>(
+  'FST_FASTCGI_READ_TIMEOUT', 'FastCGI backend %s sent nothing for %d ms', 504)
+export const WriteTimeoutError = createError<'FST_FASTCGI_WRITE_TIMEOUT', 504, [string, number]>(
+  'FST_FASTCGI_WRITE_TIMEOUT', 'FastCGI backend %s accepted no data for %d ms', 504)
+
+// Broken backend answers (502)
+export const ProtocolError = createError<'FST_FASTCGI_PROTOCOL', 502, [string]>(
+  'FST_FASTCGI_PROTOCOL', 'FastCGI protocol error: %s', 502)
+export const BadResponseHeaderError = createError<'FST_FASTCGI_BAD_HEADER', 502, [string]>(
+  'FST_FASTCGI_BAD_HEADER', 'Bad CGI response header from backend: %s', 502)
+export const HeaderTooLargeError = createError<'FST_FASTCGI_HEADER_TOO_LARGE', 502, [number]>(
+  'FST_FASTCGI_HEADER_TOO_LARGE', 'CGI response header block exceeds the %d byte limit (headerLimit)', 502)
+export const PrematureCloseError = createError<'FST_FASTCGI_PREMATURE_CLOSE', 502, [string]>(
+  'FST_FASTCGI_PREMATURE_CLOSE', 'FastCGI backend closed the connection early: %s', 502)
+export const RequestRejectedError = createError<'FST_FASTCGI_REQUEST_REJECTED', 502, [string]>(
+  'FST_FASTCGI_REQUEST_REJECTED', 'FastCGI backend rejected the request: %s', 502)
+export const TooManyRedirectsError = createError<'FST_FASTCGI_TOO_MANY_REDIRECTS', 502, [number]>(
+  'FST_FASTCGI_TOO_MANY_REDIRECTS', 'More than %d local redirects', 502)
