@@ -1,0 +1,102 @@
+// Encoding of FastCGI records (spec 3.3). We never send padding: it is optional for the
+// sender, and every byte saved matters on the hot path.
+import { HEADER_LENGTH, KEEP_CONN, MAX_CONTENT_LENGTH, NULL_REQUEST_ID, RecordType, VERSION_1 } from './constants'
+import type { Role } from './constants'
+import { encodeNameValuePairs } from './name-value'
+import type { NameValuePair } from './name-value'
+
+export function writeRecordHeader (buf: Buffer, offset: number, type: RecordType, requestId: number, contentLength: number, paddingLength = 0): number {
+  buf[offset] = VERSION_1
+  buf[offset + 1] = type
+  buf.writeUInt16BE(requestId, offset + 2)
+  buf.writeUInt16BE(contentLength, offset + 4)
+  buf[offset + 6] = paddingLength
+  buf[offset + 7] = 0
+  return offset + HEADER_LENGTH
+}
+
+/** An 8-byte header alone, for streaming a payload that is written separately (no copy of it). */
+export function encodeRecordHeader (type: RecordType, requestId: number, contentLength: number): Buffer {
+  const buf = Buffer.allocUnsafe(HEADER_LENGTH)
+  writeRecordHeader(buf, 0, type, requestId, contentLength)
+  return buf
+}
+
+export function encodeRecord (type: RecordType, requestId: number, content?: Uint8Array, paddingLength = 0): Buffer {
+  const length = content === undefined ? 0 : content.length
+  if (length > MAX_CONTENT_LENGTH) throw new RangeError(`record content of ${length} bytes exceeds ${MAX_CONTENT_LENGTH}`)
+  const buf = Buffer.alloc(HEADER_LENGTH + length + paddingLength)
+  writeRecordHeader(buf, 0, type, requestId, length, paddingLength)
+  if (content !== undefined) buf.set(content, HEADER_LENGTH)
+  return buf
+}
+
+/** Size of `data` once framed as stream records of at most 65535 bytes each. */
+export function framedLength (dataLength: number): number {
+  return dataLength + HEADER_LENGTH * Math.ceil(dataLength / MAX_CONTENT_LENGTH)
+}
+
+/** Writes `data` as consecutive stream records into `buf` at `offset`; returns the new offset. */
+export function writeStreamRecords (buf: Buffer, offset: number, type: RecordType, requestId: number, data: Uint8Array): number {
+  for (let start = 0; start < data.length; start += MAX_CONTENT_LENGTH) {
+    const end = Math.min(start + MAX_CONTENT_LENGTH, data.length)
+    offset = writeRecordHeader(buf, offset, type, requestId, end - start)
+    buf.set(data.subarray(start, end), offset)
+    offset += end - start
+  }
+  return offset
+}
+
+/** `data` as stream records; an empty `data` gives the empty record that ends a stream. */
+export function encodeStream (type: RecordType, requestId: number, data: Uint8Array): Buffer {
+  if (data.length === 0) return encodeRecord(type, requestId)
+  const buf = Buffer.allocUnsafe(framedLength(data.length))
+  writeStreamRecords(buf, 0, type, requestId, data)
+  return buf
+}
+
+export function encodeBeginRequest (requestId: number, role: Role, keepConn: boolean): Buffer {
+  const buf = Buffer.alloc(HEADER_LENGTH + 8)
+  writeRecordHeader(buf, 0, RecordType.BEGIN_REQUEST, requestId, 8)
+  buf.writeUInt16BE(role, HEADER_LENGTH)
+  buf[HEADER_LENGTH + 2] = keepConn ? KEEP_CONN : 0
+  return buf
+}
+
+export function encodeEndRequest (requestId: number, appStatus: number, protocolStatus: number): Buffer {
+  const buf = Buffer.alloc(HEADER_LENGTH + 8)
+  writeRecordHeader(buf, 0, RecordType.END_REQUEST, requestId, 8)
+  buf.writeUInt32BE(appStatus >>> 0, HEADER_LENGTH)
+  buf[HEADER_LENGTH + 4] = protocolStatus
+  return buf
+}
+
+export function encodeAbortRequest (requestId: number): Buffer {
+  return encodeRecord(RecordType.ABORT_REQUEST, requestId)
+}
+
+/**
+ * Everything that opens a request, in one buffer so that it goes out in one write:
+ * BEGIN_REQUEST, the params (one PARAMS record when they fit, several when they do not:
+ * nothing is truncated or refused), the empty PARAMS record, and, when there is no body,
+ * the empty STDIN record too (some backends answer as soon as they have the params).
+ */
+export function encodeRequestHead (requestId: number, role: Role, keepConn: boolean, params: Iterable<NameValuePair>, withoutBody: boolean): Buffer {
+  const pairs = encodeNameValuePairs(params)
+  const size = 2 * HEADER_LENGTH + 8 + framedLength(pairs.length) + (withoutBody ? HEADER_LENGTH : 0)
+  const buf = Buffer.allocUnsafe(size)
+  let offset = writeRecordHeader(buf, 0, RecordType.BEGIN_REQUEST, requestId, 8)
+  buf.writeUInt16BE(role, offset)
+  buf[offset + 2] = keepConn ? KEEP_CONN : 0
+  buf.fill(0, offset + 3, offset + 8)
+  offset += 8
+  offset = writeStreamRecords(buf, offset, RecordType.PARAMS, requestId, pairs)
+  offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, 0)
+  if (withoutBody) writeRecordHeader(buf, offset, RecordType.STDIN, requestId, 0)
+  return buf
+}
+
+/** FCGI_GET_VALUES asking for the given variables (FCGI_MAX_CONNS, FCGI_MAX_REQS, FCGI_MPXS_CONNS). */
+export function encodeGetValues (names: readonly string[]): Buffer {
+  return encodeRecord(RecordType.GET_VALUES, NULL_REQUEST_ID, encodeNameValuePairs(names.map((name) => [name, ''] as const)))
+}
