@@ -2,6 +2,9 @@
 // The statusCode is what a client sees when the error reaches Fastify's error handler.
 import createError from '@fastify/error'
 
+/** The last constructor argument may carry the low-level error (as @fastify/error allows). */
+export type Cause = { cause: unknown }
+
 // Configuration (register() fails with these)
 export const InvalidOptionError = createError<'FST_FASTCGI_INVALID_OPTION', 500, [string]>(
   'FST_FASTCGI_INVALID_OPTION', 'Invalid fastify-fastcgi option: %s', 500)
@@ -21,11 +24,11 @@ export const ClientAbortedError = createError<'FST_FASTCGI_CLIENT_ABORTED', 499,
 // Backend availability (503) and timeouts (504)
 export const NoBackendError = createError<'FST_FASTCGI_NO_BACKEND', 503, [string]>(
   'FST_FASTCGI_NO_BACKEND', 'No FastCGI backend available: %s', 503)
-export const ConnectError = createError<'FST_FASTCGI_CONNECT', 503, [string, string]>(
+export const ConnectError = createError<'FST_FASTCGI_CONNECT', 503, [string, string, Cause?]>(
   'FST_FASTCGI_CONNECT', 'Cannot connect to FastCGI backend %s: %s', 503)
 export const ConnectTimeoutError = createError<'FST_FASTCGI_CONNECT_TIMEOUT', 503, [string, number]>(
   'FST_FASTCGI_CONNECT_TIMEOUT', 'Connecting to FastCGI backend %s timed out after %d ms', 503)
-export const OverloadedError = createError<'FST_FASTCGI_OVERLOADED', 503, [string]>(
+export const OverloadedError = createError<'FST_FASTCGI_OVERLOADED', 503, [string, Cause?]>(
   'FST_FASTCGI_OVERLOADED', 'FastCGI backend %s is overloaded', 503)
 export const QueueTimeoutError = createError<'FST_FASTCGI_QUEUE_TIMEOUT', 503, [string, number]>(
   'FST_FASTCGI_QUEUE_TIMEOUT', 'No free slot on FastCGI backend %s within %d ms', 503)
@@ -45,7 +48,7 @@ export const BadResponseHeaderError = createError<'FST_FASTCGI_BAD_HEADER', 502,
   'FST_FASTCGI_BAD_HEADER', 'Bad CGI response header from backend: %s', 502)
 export const HeaderTooLargeError = createError<'FST_FASTCGI_HEADER_TOO_LARGE', 502, [number]>(
   'FST_FASTCGI_HEADER_TOO_LARGE', 'CGI response header block exceeds the %d byte limit (headerLimit)', 502)
-export const PrematureCloseError = createError<'FST_FASTCGI_PREMATURE_CLOSE', 502, [string]>(
+export const PrematureCloseError = createError<'FST_FASTCGI_PREMATURE_CLOSE', 502, [string, Cause?]>(
   'FST_FASTCGI_PREMATURE_CLOSE', 'FastCGI backend closed the connection early: %s', 502)
 export const RequestRejectedError = createError<'FST_FASTCGI_REQUEST_REJECTED', 502, [string]>(
   'FST_FASTCGI_REQUEST_REJECTED', 'FastCGI backend rejected the request: %s', 502)

@@ -1,0 +1,268 @@
+// All connections to one backend address: kept connections (FCGI_KEEP_CONN) for reuse, a
+// concurrency cap with a bounded, timed wait queue, and the one retry that makes php-fpm's
+// worker recycling invisible to clients.
+//
+// Kept connections are dangerous with prefork backends (php-fpm, php-cgi): each one pins a
+// worker, so a new connection opened while the workers sit on our idle ones waits in the
+// accept queue until something closes (nginx's fastcgi_keep_conn p99 of seconds). Hence:
+// an idle connection is always used before a new one is opened, and a connection coming
+// back while a fresh connection is still waiting for its first byte is closed, not kept,
+// which frees the worker that the waiting connection needs.
+import type { Readable } from 'node:stream'
+import type { BackendAddress } from './address'
+import { formatAddress } from './address'
+import { connectSocket } from './connect'
+import { BackendConnection } from './connection'
+import { FastcgiExchange, isReplayable } from './exchange'
+import type { FastcgiResponse, RequestBody } from './exchange'
+import type { NameValuePair, Role } from '../protocol'
+import { ClientAbortedError, PoolClosedError, PrematureCloseError, QueueFullError, QueueTimeoutError } from '../errors'
+
+export interface BackendClientOptions {
+  readonly address: BackendAddress
+  /** ms; 0 = none */
+  readonly connectTimeout: number
+  /** ms of backend silence while a response is awaited; 0 = none */
+  readonly readTimeout: number
+  /** ms the backend may refuse to take request data; 0 = none */
+  readonly writeTimeout: number
+  readonly keepAlive: boolean
+  readonly keepAliveMaxIdle: number
+  /** ms an idle kept connection stays open */
+  readonly keepAliveTimeout: number
+  /** requests in flight at once (php-fpm: pm.max_children); Infinity = no cap */
+  readonly maxConcurrency: number
+  /** requests allowed to wait for a slot beyond the cap */
+  readonly queueLimit: number
+  /** ms a request may wait for a slot */
+  readonly queueTimeout: number
+  /** CGI header block limit in bytes */
+  readonly headerLimit: number
+}
+
+export interface BackendRequest {
+  readonly role: Role
+  readonly params: readonly NameValuePair[]
+  readonly body: RequestBody | undefined
+  readonly signal?: AbortSignal
+  readonly onStderr?: (chunk: Buffer) => void
+}
+
+interface Waiter {
+  resolve (): void
+  reject (err: Error): void
+  timer: NodeJS.Timeout | undefined
+}
+
+export interface BackendClientStats {
+  readonly inFlight: number
+  readonly queued: number
+  readonly idle: number
+  readonly open: number
+  readonly retries: number
+}
+
+export class BackendClient {
+  readonly name: string
+  private readonly idle: BackendConnection[] = []
+  private readonly open = new Set<BackendConnection>()
+  private readonly waiters: Waiter[] = []
+  private inFlight = 0
+  private freshAwaitingFirstByte = 0
+  private retries = 0
+  private closed = false
+
+  constructor (readonly options: BackendClientOptions) {
+    this.name = formatAddress(options.address)
+  }
+
+  stats (): BackendClientStats {
+    return { inFlight: this.inFlight, queued: this.waiters.length, idle: this.idle.length, open: this.open.size, retries: this.retries }
+  }
+
+  /**
+   * Sends one request. Resolves once the CGI header block is parsed; the body streams after.
+   * A connect failure rejects with ConnectError / ConnectTimeoutError / OverloadedError before
+   * anything was sent, so the caller may try another backend.
+   */
+  async request (req: BackendRequest): Promise<FastcgiResponse> {
+    if (this.closed) throw new PoolClosedError()
+    await this.takeSlot(req.signal)
+    let holdsSlot = true
+    const releaseSlot = (): void => {
+      if (holdsSlot) {
+        holdsSlot = false
+        this.releaseSlot()
+      }
+    }
+    try {
+      const idle = this.takeIdle()
+      if (idle !== undefined) {
+        try {
+          return await this.exchange(idle, req, false, releaseSlot)
+        } catch (err) {
+          if (!(err instanceof StaleConnectionError)) throw err
+          this.retries++
+        }
+      }
+      return await this.exchange(await this.connect(), req, true, releaseSlot)
+    } catch (err) {
+      releaseSlot()
+      throw err
+    }
+  }
+
+  /** Closes idle connections and refuses new requests; requests in flight finish. */
+  close (): void {
+    this.closed = true
+    for (const waiter of this.waiters.splice(0)) {
+      if (waiter.timer !== undefined) clearTimeout(waiter.timer)
+      waiter.reject(new PoolClosedError())
+    }
+    for (const connection of this.idle.splice(0)) connection.destroy()
+  }
+
+  /** Drops every connection, busy ones included. */
+  destroy (): void {
+    this.close()
+    for (const connection of [...this.open]) connection.destroy()
+  }
+
+  private async connect (): Promise<BackendConnection> {
+    const socket = await connectSocket(this.options.address, this.options.connectTimeout)
+    const connection = new BackendConnection(socket, this.name, (gone) => this.forget(gone))
+    this.open.add(connection)
+    return connection
+  }
+
+  private exchange (connection: BackendConnection, req: BackendRequest, fresh: boolean, releaseSlot: () => void): Promise<FastcgiResponse> {
+    const { options } = this
+    let counted = fresh
+    if (fresh) this.freshAwaitingFirstByte++
+    const uncount = (): void => {
+      if (counted) {
+        counted = false
+        this.freshAwaitingFirstByte--
+      }
+    }
+    const exchange = new FastcgiExchange(connection, {
+      role: req.role,
+      params: req.params,
+      body: req.body,
+      keepConn: options.keepAlive,
+      readTimeout: options.readTimeout,
+      writeTimeout: options.writeTimeout,
+      headerLimit: options.headerLimit,
+      onStderr: req.onStderr
+    }, (finished, reusable) => {
+      uncount()
+      req.signal?.removeEventListener('abort', onAbort)
+      // before a response, the caller decides (it may retry within the same slot)
+      if (finished.responded) releaseSlot()
+      if (reusable) this.keep(connection)
+    })
+    const onAbort = (): void => exchange.abort(new ClientAbortedError())
+    if (req.signal !== undefined) {
+      if (req.signal.aborted) {
+        onAbort()
+      } else {
+        req.signal.addEventListener('abort', onAbort, { once: true })
+      }
+    }
+    exchange.start()
+    return exchange.head.then((response) => {
+      uncount()
+      return response
+    }, (err: unknown) => {
+      uncount()
+      // A kept connection that the backend had already closed (php-fpm's pm.max_requests)
+      // fails before any byte comes back: send the request again on a fresh connection.
+      if (!fresh && !exchange.receivedAnything && err instanceof PrematureCloseError &&
+        (isReplayable(req.body) || !exchange.bodyConsumed) && req.signal?.aborted !== true) {
+        throw new StaleConnectionError(err)
+      }
+      throw err
+    })
+  }
+
+  private keep (connection: BackendConnection): void {
+    if (connection.closed) return
+    if (this.closed || this.freshAwaitingFirstByte > 0 || this.idle.length >= this.options.keepAliveMaxIdle) {
+      connection.destroy()
+      return
+    }
+    this.idle.push(connection)
+    connection.startIdleTimer(this.options.keepAliveTimeout)
+    this.wakeWaiter()
+  }
+
+  private takeIdle (): BackendConnection | undefined {
+    // newest first: the oldest idle connections time out and free their workers
+    for (let connection = this.idle.pop(); connection !== undefined; connection = this.idle.pop()) {
+      if (!connection.closed) return connection
+    }
+    return undefined
+  }
+
+  private forget (connection: BackendConnection): void {
+    this.open.delete(connection)
+    const index = this.idle.indexOf(connection)
+    if (index !== -1) this.idle.splice(index, 1)
+  }
+
+  private takeSlot (signal: AbortSignal | undefined): Promise<void> | void {
+    if (this.inFlight < this.options.maxConcurrency) {
+      this.inFlight++
+      return
+    }
+    if (this.waiters.length >= this.options.queueLimit) throw new QueueFullError(this.name)
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort)
+          reject(err)
+        },
+        timer: undefined
+      }
+      const drop = (err: Error): void => {
+        const index = this.waiters.indexOf(waiter)
+        if (index !== -1) this.waiters.splice(index, 1)
+        if (waiter.timer !== undefined) clearTimeout(waiter.timer)
+        waiter.reject(err)
+      }
+      const onAbort = (): void => drop(new ClientAbortedError())
+      if (this.options.queueTimeout > 0) {
+        waiter.timer = setTimeout(() => drop(new QueueTimeoutError(this.name, this.options.queueTimeout)), this.options.queueTimeout)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiters.push(waiter)
+    })
+  }
+
+  private releaseSlot (): void {
+    this.inFlight--
+    this.wakeWaiter()
+  }
+
+  private wakeWaiter (): void {
+    while (this.inFlight < this.options.maxConcurrency && this.waiters.length > 0) {
+      const waiter = this.waiters.shift() as Waiter
+      if (waiter.timer !== undefined) clearTimeout(waiter.timer)
+      this.inFlight++
+      waiter.resolve()
+    }
+  }
+}
+
+/** Internal: the request may be replayed on a fresh connection. */
+class StaleConnectionError extends Error {
+  constructor (readonly original: Error) {
+    super(original.message)
+  }
+}
+
+export type { Readable }

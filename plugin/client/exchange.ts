@@ -1,0 +1,287 @@
+// One FastCGI request on one connection: writes the request records with backpressure,
+// parses the CGI header block as STDOUT arrives, then streams the rest of STDOUT as a
+// Readable that pauses the socket while the reader is behind (undici's discipline: pause
+// when push() returns false, resume in _read).
+import { Readable } from 'node:stream'
+import type { BackendConnection, RecordSink } from './connection'
+import { REQUEST_ID } from './connection'
+import { CgiHeaderParser } from '../cgi/response-header-parser'
+import type { CgiResponseHead } from '../cgi/response-header-parser'
+import { HEADER_LENGTH, MAX_CONTENT_LENGTH, ProtocolStatus, RecordType, encodeRecordHeader, encodeRequestHead, writeRecordHeader } from '../protocol'
+import type { NameValuePair, Role } from '../protocol'
+import { ClientAbortedError, OverloadedError, PrematureCloseError, ReadTimeoutError, RequestRejectedError, WriteTimeoutError } from '../errors'
+
+/** A body that can be sent again (a retry on a fresh connection): a buffer or a spooled file. */
+export interface ReplayableBody {
+  readonly length: number
+  open (): Readable
+}
+
+export type RequestBody = Buffer | Readable | ReplayableBody
+
+export interface ExchangeOptions {
+  readonly role: Role
+  readonly params: Iterable<NameValuePair>
+  readonly body: RequestBody | undefined
+  readonly keepConn: boolean
+  readonly readTimeout: number
+  readonly writeTimeout: number
+  readonly headerLimit: number
+  readonly onStderr: ((chunk: Buffer) => void) | undefined
+}
+
+export interface FastcgiResponse extends CgiResponseHead {
+  readonly body: Readable
+}
+
+export function isReplayable (body: RequestBody | undefined): boolean {
+  return body === undefined || Buffer.isBuffer(body) || !(body instanceof Readable)
+}
+
+const EMPTY_STDIN = (() => {
+  const buf = Buffer.allocUnsafe(HEADER_LENGTH)
+  writeRecordHeader(buf, 0, RecordType.STDIN, REQUEST_ID, 0)
+  return buf
+})()
+
+class ResponseBody extends Readable {
+  constructor (private readonly onDemand: () => void, private readonly onGone: (err: Error | null) => void) {
+    super()
+  }
+
+  override _read (): void {
+    this.onDemand()
+  }
+
+  // the reader gave up (client gone): the backend request must end too
+  override _destroy (err: Error | null, callback: (err?: Error | null) => void): void {
+    this.onGone(err)
+    callback(err)
+  }
+}
+
+type Phase = 'head' | 'body' | 'done'
+
+export class FastcgiExchange implements RecordSink {
+  /** Any record received: from then on a failure is the backend's, not a stale kept connection. */
+  receivedAnything = false
+  /** A byte of a streamed body was taken: the request can no longer be replayed. */
+  bodyConsumed = false
+  /** The header block was delivered to the caller. */
+  responded = false
+  private phase: Phase = 'head'
+  private readonly parser: CgiHeaderParser
+  private body: ResponseBody | undefined
+  private bodyPaused = false
+  private resolveHead!: (response: FastcgiResponse) => void
+  private rejectHead!: (err: Error) => void
+  readonly head: Promise<FastcgiResponse>
+  private readTimer: NodeJS.Timeout | undefined
+  private writeTimer: NodeJS.Timeout | undefined
+  /** Detaches from the request body stream; set while one is being sent. */
+  private stopSource: (() => void) | undefined
+
+  constructor (
+    private readonly connection: BackendConnection,
+    private readonly options: ExchangeOptions,
+    /** Called once when the exchange is over; `reusable` says the connection may serve again. */
+    private readonly onFinish: (exchange: FastcgiExchange, reusable: boolean) => void
+  ) {
+    this.parser = new CgiHeaderParser(options.headerLimit)
+    this.head = new Promise((resolve, reject) => {
+      this.resolveHead = resolve
+      this.rejectHead = reject
+    })
+    // A rejection nobody awaits yet (the caller awaits head later) must not crash the process.
+    this.head.catch(() => {})
+  }
+
+  start (): void {
+    const { connection, options } = this
+    connection.attach(this)
+    if (options.readTimeout > 0) {
+      this.readTimer = setTimeout(() => this.onReadTimeout(), options.readTimeout)
+    }
+    const body = options.body
+    // a stream's length is announced in CONTENT_LENGTH by the caller; here it only matters that it may be non-empty
+    const bodyLength = body === undefined ? 0 : body instanceof Readable ? -1 : body.length
+    const inlineBody = Buffer.isBuffer(body) && body.length <= MAX_CONTENT_LENGTH ? body : undefined
+    const socket = connection.socket
+    socket.cork()
+    socket.write(encodeRequestHead(REQUEST_ID, options.role, options.keepConn, options.params, body === undefined || bodyLength === 0))
+    if (body === undefined || bodyLength === 0) {
+      socket.uncork()
+      return
+    }
+    if (inlineBody !== undefined) {
+      socket.write(encodeRecordHeader(RecordType.STDIN, REQUEST_ID, inlineBody.length))
+      socket.write(inlineBody)
+      const flushed = socket.write(EMPTY_STDIN)
+      socket.uncork()
+      if (!flushed) this.awaitDrain(() => {})
+      return
+    }
+    socket.uncork()
+    const source = Buffer.isBuffer(body) ? Readable.from([body]) : body instanceof Readable ? body : body.open()
+    this.pipeBody(source)
+  }
+
+  /** The client went away or the caller gave up: drop the backend connection at once. */
+  abort (err: Error): void {
+    if (this.phase === 'done') return
+    this.fail(err)
+  }
+
+  private pipeBody (source: Readable): void {
+    const socket = this.connection.socket
+    const onData = (chunk: Buffer): void => {
+      this.bodyConsumed = true
+      let ok = true
+      socket.cork()
+      for (let start = 0; start < chunk.length; start += MAX_CONTENT_LENGTH) {
+        const part = chunk.subarray(start, Math.min(start + MAX_CONTENT_LENGTH, chunk.length))
+        socket.write(encodeRecordHeader(RecordType.STDIN, REQUEST_ID, part.length))
+        ok = socket.write(part)
+      }
+      socket.uncork()
+      if (!ok) {
+        source.pause()
+        this.awaitDrain(() => source.resume())
+      }
+    }
+    const onEnd = (): void => {
+      cleanup()
+      if (this.phase !== 'done') socket.write(EMPTY_STDIN)
+    }
+    const onError = (err: Error): void => {
+      cleanup()
+      this.abort(err)
+    }
+    const cleanup = (): void => {
+      source.removeListener('data', onData)
+      source.removeListener('end', onEnd)
+      source.removeListener('error', onError)
+      this.stopSource = undefined
+    }
+    this.stopSource = () => {
+      cleanup()
+      source.pause()
+    }
+    source.on('data', onData)
+    source.once('end', onEnd)
+    source.once('error', onError)
+  }
+
+  private awaitDrain (then: () => void): void {
+    const socket = this.connection.socket
+    if (this.options.writeTimeout > 0) {
+      this.writeTimer = setTimeout(() => this.fail(new WriteTimeoutError(this.connection.name, this.options.writeTimeout)), this.options.writeTimeout)
+    }
+    socket.once('drain', () => {
+      if (this.writeTimer !== undefined) clearTimeout(this.writeTimer)
+      this.writeTimer = undefined
+      if (this.phase !== 'done') then()
+    })
+  }
+
+  onStdout (chunk: Buffer): void {
+    this.receivedAnything = true
+    this.readTimer?.refresh()
+    if (this.phase === 'body') {
+      this.pushBody(chunk)
+      return
+    }
+    if (this.phase !== 'head') return
+    let parsed
+    try {
+      parsed = this.parser.push(chunk)
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)))
+      return
+    }
+    if (parsed === undefined) return
+    this.phase = 'body'
+    this.responded = true
+    this.body = new ResponseBody(() => this.onBodyDemand(), (err) => this.abort(err ?? new ClientAbortedError()))
+    const { head, rest } = parsed
+    this.resolveHead({ status: head.status, headers: head.headers, location: head.location, body: this.body })
+    if (rest.length > 0) this.pushBody(rest)
+  }
+
+  onStderr (chunk: Buffer): void {
+    this.receivedAnything = true
+    this.readTimer?.refresh()
+    this.options.onStderr?.(chunk)
+  }
+
+  onEndRequest (_appStatus: number, protocolStatus: number): void {
+    this.receivedAnything = true
+    if (this.phase === 'head') {
+      const name = this.connection.name
+      let err: Error
+      if (protocolStatus === ProtocolStatus.OVERLOADED) err = new OverloadedError(name)
+      else if (protocolStatus === ProtocolStatus.CANT_MPX_CONN) err = new RequestRejectedError(`${name} cannot multiplex connections`)
+      else if (protocolStatus === ProtocolStatus.UNKNOWN_ROLE) err = new RequestRejectedError(`${name} does not support role ${this.options.role}`)
+      else err = new PrematureCloseError(`${name} ended the request before a complete CGI header block`)
+      this.fail(err)
+      return
+    }
+    if (this.phase !== 'body') return
+    this.finish(this.options.keepConn && this.stopSource === undefined)
+    this.body?.push(null)
+  }
+
+  onConnectionLost (err: Error): void {
+    this.fail(err)
+  }
+
+  private pushBody (chunk: Buffer): void {
+    const body = this.body as ResponseBody
+    if (!body.push(chunk) && !this.bodyPaused) {
+      this.bodyPaused = true
+      this.connection.socket.pause()
+    }
+  }
+
+  private onBodyDemand (): void {
+    if (this.bodyPaused) {
+      this.bodyPaused = false
+      this.readTimer?.refresh()
+      this.connection.socket.resume()
+    }
+  }
+
+  private onReadTimeout (): void {
+    if (this.phase === 'done') return
+    // A reader that is slower than the backend is not the backend's fault.
+    if (this.bodyPaused) {
+      this.readTimer?.refresh()
+      return
+    }
+    this.fail(new ReadTimeoutError(this.connection.name, this.options.readTimeout))
+  }
+
+  private finish (reusable: boolean): void {
+    this.phase = 'done'
+    // a backend may answer before it has read the whole body; the rest cannot go anywhere
+    this.stopSource?.()
+    if (!reusable) this.connection.destroy()
+    if (this.readTimer !== undefined) clearTimeout(this.readTimer)
+    if (this.writeTimer !== undefined) clearTimeout(this.writeTimer)
+    if (this.bodyPaused) {
+      this.bodyPaused = false
+      this.connection.socket.resume()
+    }
+    this.onFinish(this, reusable)
+  }
+
+  /** Any failure drops the connection: its stream position is unknown. */
+  private fail (err: Error): void {
+    if (this.phase === 'done') return
+    const wasHead = this.phase === 'head'
+    this.connection.detach()
+    this.finish(false)
+    if (wasHead) this.rejectHead(err)
+    else this.body?.destroy(err)
+  }
+}

@@ -1,0 +1,106 @@
+// The request body, as the backend must get it. A body with a Content-Length streams
+// straight through. A body of unknown length (chunked, or HTTP/2 without content-length)
+// is spooled first, in memory and then in a temp file, because CGI needs CONTENT_LENGTH
+// (php-fpm waits forever without it). Spooled bodies can be replayed on a retry.
+import fs from 'node:fs'
+import path from 'node:path'
+import crypto from 'node:crypto'
+import { Readable } from 'node:stream'
+import type { RequestBody, ReplayableBody } from '../client/exchange'
+import { BodyTooLargeError } from '../errors'
+
+export interface PreparedBody {
+  readonly body: RequestBody | undefined
+  readonly length: number
+  /** Removes a temp file, if one was used. */
+  readonly dispose: () => void
+}
+
+const NONE: PreparedBody = { body: undefined, length: 0, dispose: () => {} }
+
+export interface BodySource {
+  /** what Fastify's content-type parsing left: a stream (our routes), or a parsed value */
+  readonly parsed: unknown
+  readonly raw: Readable
+  readonly contentLength: string | undefined
+  readonly transferEncoding: string | undefined
+  readonly method: string
+}
+
+export interface BodyLimits {
+  readonly bodyLimit: number
+  readonly spoolMemoryLimit: number
+  readonly spoolDirectory: string
+}
+
+function hasBody (source: BodySource): boolean {
+  if (source.transferEncoding !== undefined) return true
+  return source.contentLength !== undefined && source.contentLength !== '0'
+}
+
+export async function prepareBody (source: BodySource, limits: BodyLimits): Promise<PreparedBody> {
+  const { parsed } = source
+  // a value that an application route already parsed (reply.fastcgi from its own handler)
+  if (parsed !== undefined && parsed !== null && !(parsed instanceof Readable)) {
+    const buf = Buffer.isBuffer(parsed) ? parsed : Buffer.from(typeof parsed === 'string' ? parsed : JSON.stringify(parsed))
+    return buf.length === 0 ? NONE : { body: buf, length: buf.length, dispose: () => {} }
+  }
+  if (!hasBody(source)) return NONE
+  const stream = parsed instanceof Readable ? parsed : source.raw
+  if (source.contentLength !== undefined && source.transferEncoding === undefined) {
+    const length = Number(source.contentLength)
+    if (length > limits.bodyLimit) {
+      stream.resume()
+      throw new BodyTooLargeError(limits.bodyLimit)
+    }
+    return { body: stream, length, dispose: () => {} }
+  }
+  return spool(stream, limits)
+}
+
+async function spool (stream: Readable, limits: BodyLimits): Promise<PreparedBody> {
+  const chunks: Buffer[] = []
+  let length = 0
+  let file: string | undefined
+  let out: fs.WriteStream | undefined
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      length += chunk.length
+      if (length > limits.bodyLimit) throw new BodyTooLargeError(limits.bodyLimit)
+      if (out === undefined && length > limits.spoolMemoryLimit) {
+        file = path.join(limits.spoolDirectory, `fastify-fastcgi-${crypto.randomUUID()}.body`)
+        out = fs.createWriteStream(file, { mode: 0o600 })
+        for (const held of chunks.splice(0)) await write(out, held)
+      }
+      if (out === undefined) chunks.push(chunk)
+      else await write(out, chunk)
+    }
+    if (out !== undefined) {
+      await new Promise<void>((resolve, reject) => (out as fs.WriteStream).end((err?: Error | null) => err ? reject(err) : resolve()))
+    }
+  } catch (err) {
+    out?.destroy()
+    if (file !== undefined) fs.rm(file, { force: true }, () => {})
+    stream.resume()
+    throw err
+  }
+  if (file === undefined) {
+    if (length === 0) return NONE
+    const buf = Buffer.concat(chunks, length)
+    return { body: buf, length, dispose: () => {} }
+  }
+  const spooled = file
+  const body: ReplayableBody = { length, open: () => fs.createReadStream(spooled) }
+  return { body, length, dispose: () => fs.rm(spooled, { force: true }, () => {}) }
+}
+
+function write (out: fs.WriteStream, chunk: Buffer): Promise<void> | void {
+  if (out.write(chunk)) return
+  return new Promise((resolve, reject) => {
+    const onDrain = (): void => { out.removeListener('error', onError); resolve() }
+    const onError = (err: Error): void => { out.removeListener('drain', onDrain); reject(err) }
+    out.once('drain', onDrain)
+    out.once('error', onError)
+  })
+}
+
