@@ -56,3 +56,83 @@ export interface PickHint {
 }
 
 export type ConnectOutcome = 'connected' | 'refused' | 'overloaded' | 'timeout'
+
+// ---- Added with the pool implementation (issue 3) ----
+
+/** The part of pino the pool logs through. */
+export interface PoolLogger {
+  debug (obj: object, msg: string): void
+  info (obj: object, msg: string): void
+  warn (obj: object, msg: string): void
+  error (obj: object, msg: string): void
+}
+
+/**
+ * Internal clocks of the pool, in ms. The defaults suit production; tests shorten them so that
+ * back-off and adaptive spawning can be observed within a bounded window.
+ */
+export interface PoolTiming {
+  /** first respawn delay after a process exits */
+  readonly backoffInitial: number
+  /** upper bound of the doubling respawn delay */
+  readonly backoffMax: number
+  /** a process that has lived this long resets its back-off */
+  readonly stableAfter: number
+  /** period of the adaptive spawning / idle-timeout check (lighttpd: once per second) */
+  readonly maintenanceInterval: number
+  /** a process that exits this soon after start() spawned it fails start() */
+  readonly startCheck: number
+  /** how long start() waits for an answer when checking whether an address is already served */
+  readonly probeTimeout: number
+}
+
+export interface BackendPoolOptions {
+  readonly balance: BalanceAlgorithm
+  readonly debug: boolean
+  readonly logger: PoolLogger
+  /** ms that close() waits for in-flight requests, and then for processes to exit; default 5000 */
+  readonly closeGrace?: number
+  readonly timing?: Partial<PoolTiming>
+}
+
+/** One row of backends(): one process or one remote backend. Plain data, safe to serialize. */
+export interface BackendInfo {
+  /** every mapping key that shares this backend ('.php', '.php4') */
+  readonly mappingKeys: readonly string[]
+  readonly name: string
+  /** process number within its backend: the `<n>` of the counter names */
+  readonly id: number
+  /** `unix:PATH` or `tcp:HOST:PORT` */
+  readonly address: string
+  readonly isLocal: boolean
+  readonly state: ProcState
+  readonly load: number
+  readonly pid: number | null
+  readonly counters: Readonly<ProcCounters>
+  /** epoch ms until which a disabled or overloaded backend is out of rotation, else null */
+  readonly disabledUntil: number | null
+}
+
+export interface SpawnedEvent { readonly name: string, readonly pid: number, readonly address: string }
+export interface ExitedEvent {
+  readonly name: string
+  readonly pid: number
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+}
+export interface DisabledEvent {
+  readonly name: string
+  readonly address: string
+  /** epoch ms */
+  readonly until: number
+  /** 'failed': connect refused or timed out; 'overloaded': the backend said it is full */
+  readonly reason: 'failed' | 'overloaded'
+}
+export interface EnabledEvent { readonly name: string, readonly address: string }
+
+export interface PoolEventMap {
+  spawned: [SpawnedEvent]
+  exited: [ExitedEvent]
+  disabled: [DisabledEvent]
+  enabled: [EnabledEvent]
+}

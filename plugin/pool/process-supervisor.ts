@@ -1,0 +1,119 @@
+// Starting, signalling and watching one backend process, and the back-off between respawns.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { constants as osConstants } from 'node:os'
+import type { ChildCommand } from './child-env'
+
+/**
+ * Spawns the backend with the listening socket as fd 0, no shell, stdout discarded (a FastCGI
+ * application writes to its socket) and stderr piped so that it can be logged.
+ *
+ * `detached` makes the child the leader of its own process group: signals then go to the
+ * group, so php-cgi's PHP_FCGI_CHILDREN workers die with their master even when the master is
+ * SIGKILLed; left alone they would keep serving the old socket (and keep a TCP port taken).
+ */
+export function spawnBackendProcess (command: ChildCommand, env: Record<string, string>, fd: number): ChildProcess {
+  return spawn(command.file, command.args, {
+    cwd: command.cwd,
+    env,
+    stdio: [fd, 'ignore', 'pipe'],
+    detached: true,
+    windowsHide: true
+  })
+}
+
+/** Resolves once the program is running (exec succeeded), rejects with the spawn error otherwise. */
+export function whenSpawned (child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onSpawn = (): void => {
+      child.off('error', onError)
+      resolve()
+    }
+    const onError = (err: Error): void => {
+      child.off('spawn', onSpawn)
+      reject(err)
+    }
+    child.once('spawn', onSpawn)
+    child.once('error', onError)
+  })
+}
+
+const MAX_STDERR_LINE = 16 * 1024
+
+/**
+ * Calls onLine for each line the child writes to stderr. A line longer than MAX_STDERR_LINE is
+ * cut into pieces so that a child that never writes a newline cannot grow our memory.
+ */
+export function forwardStderr (child: ChildProcess, onLine: (line: string) => void): void {
+  const stream = child.stderr
+  if (stream === null) return
+  let pending = ''
+  stream.setEncoding('utf8')
+  stream.on('data', (chunk: string) => {
+    pending += chunk
+    let newline = pending.indexOf('\n')
+    while (newline !== -1) {
+      const line = pending.slice(0, newline).replace(/\r$/, '')
+      if (line !== '') onLine(line)
+      pending = pending.slice(newline + 1)
+      newline = pending.indexOf('\n')
+    }
+    while (pending.length > MAX_STDERR_LINE) {
+      onLine(pending.slice(0, MAX_STDERR_LINE))
+      pending = pending.slice(MAX_STDERR_LINE)
+    }
+  })
+  stream.on('end', () => {
+    if (pending !== '') onLine(pending)
+    pending = ''
+  })
+  // the child going away is reported by 'exit'; a broken pipe here adds nothing
+  stream.on('error', () => {})
+}
+
+function isSignalName (name: string): name is NodeJS.Signals {
+  return name in osConstants.signals
+}
+
+/** Signal name ('SIGUSR1', 'usr1') or number as the configuration gives it. */
+export function normalizeSignal (signal: NodeJS.Signals | number): NodeJS.Signals | number {
+  if (typeof signal === 'number') return signal
+  const upper = signal.toUpperCase()
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`
+  if (!isSignalName(name)) throw new Error(`unknown signal ${signal}`)
+  return name
+}
+
+/** Signals the whole process group of a backend we spawned; false when nothing is left in it. */
+export function signalGroup (pid: number, signal: NodeJS.Signals | number): boolean {
+  try {
+    process.kill(-pid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Respawn delay: doubles after each exit, back to the start once a process has proved stable. */
+export class Backoff {
+  private current: number
+
+  constructor (private readonly initial: number, private readonly max: number) {
+    this.current = initial
+  }
+
+  /** the delay to use now; the following one will be twice as long, up to max */
+  next (): number {
+    const delay = this.current
+    this.current = Math.min(this.current * 2, this.max)
+    return delay
+  }
+
+  /** the delay next() would return, without consuming it */
+  peek (): number {
+    return this.current
+  }
+
+  reset (): void {
+    this.current = this.initial
+  }
+}
