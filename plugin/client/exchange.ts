@@ -204,7 +204,7 @@ export class FastcgiExchange implements RecordSink {
     this.responded = true
     this.body = new ResponseBody(() => this.onBodyDemand(), (err) => this.abort(err ?? new ClientAbortedError()))
     const { head, rest } = parsed
-    this.resolveHead({ status: head.status, headers: head.headers, location: head.location, body: this.body })
+    this.resolveHead({ ...head, body: this.body })
     if (rest.length > 0) this.pushBody(rest)
   }
 
