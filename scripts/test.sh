@@ -120,6 +120,12 @@ if [ "$has_target" -eq 0 ]; then step "tap: ${#targets[@]} test files"; else ste
 npx tap "$@" "${targets[@]}"
 tests=$?
 
+# the helpers stop what they start; say so if a test backend (temp dirs named ffcgi-*) still listens
+if command -v ss >/dev/null 2>&1; then
+  left="$(ss -lxpn 2>/dev/null | grep -F /ffcgi- || true)"
+  [ -n "$left" ] && warn "test backends still listening after the run:"$'\n'"$left"
+fi
+
 if [ "$typecheck" -ne 0 ]; then
   warn "FAILED: typecheck (tests exit code $tests)"
   exit 1
