@@ -25,7 +25,7 @@ async function main () {
   const server = {
     '/app/': {
       'node-app': {
-        binPath: [process.execPath, path.join(__dirname, 'fcgi-app', 'app.js')],
+        binPath: [process.execPath, path.join(__dirname, 'fcgi-app', 'server.js')],
         socket: path.join(runDir, 'node-app.sock'),
         maxProcs: 1,
         checkLocal: false
