@@ -11,7 +11,7 @@ import { Host, PoolProc } from './host'
 import { probeAddress, unlinkSocketSync, withListeningSocket } from './listen-socket'
 import { createPicker, type HostPicker } from './pickers'
 import { guard, unguard, type Guarded } from './process-guard'
-import { Backoff, forwardStderr, normalizeSignal, signalGroup, spawnBackendProcess, whenSpawned } from './process-supervisor'
+import { Backoff, forwardStderr, groupExists, normalizeSignal, signalGroup, spawnBackendProcess, whenSpawned } from './process-supervisor'
 import { prometheusText, statsRecord, statusHtml, type PoolSnapshot } from './stats'
 import type {
   BackendInfo, BackendPoolOptions, BackendSpec, ConnectOutcome, PickHint, PoolEventMap, PoolLogger,
@@ -99,6 +99,8 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
   private readonly owned = new Set<PoolProc>()
   private readonly pendingSpawns = new Set<Promise<void>>()
   private readonly drainWaiters = new Set<() => void>()
+  /** process groups we created (a spawned child leads its own); pruned once found empty */
+  private readonly groups = new Set<number>()
   private readonly logger: PoolLogger
   private readonly timing: PoolTiming
   private readonly closeGrace: number
@@ -431,20 +433,24 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
       if (probe.kind === 'stale' && proc.address.kind === 'unix') unlinkSocketSync(proc.address.path)
       proc.isLocal = true
       const env = childEnvironment(process.env, spec.binCopyEnvironment, spec.binEnvironment)
-      let child: ChildProcess | undefined
+      let child: ChildProcess
+      let running: Promise<void>
       try {
-        child = await withListeningSocket(proc.address, spec.listenBacklog, (fd) => {
+        [child, running] = await withListeningSocket(proc.address, spec.listenBacklog, (fd) => {
           proc.ownsSocket = proc.address.kind === 'unix'
           const spawned = spawnBackendProcess(command, env, fd)
+          // 'spawn' / 'error' are emitted on the next tick: listen before anything awaits
+          const result: [ChildProcess, Promise<void>] = [spawned, whenSpawned(spawned)]
+          result[1].catch(() => {})
           this.watchChild(proc, spawned)
-          return spawned
+          return result
         })
       } catch (err) {
         if (err instanceof SpawnProblem) throw err
         throw new SpawnProblem(describeListenError(err, address))
       }
       try {
-        await whenSpawned(child)
+        await running
       } catch (err) {
         throw new SpawnProblem(`cannot execute ${command.file}: ${err instanceof Error ? err.message : String(err)}`)
       }
@@ -485,6 +491,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     this.ensureGuard()
     proc.child = child
     proc.pid = child.pid
+    if (child.pid !== undefined) this.groups.add(child.pid)
     proc.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         this.onExit(proc, child, code, signal)
@@ -503,7 +510,10 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     })
     const pid = child.pid
     forwardStderr(child, (line) => {
-      this.logger.warn({ backend: proc.name, address: formatAddress(proc.address), pid }, line)
+      const fields = { backend: proc.name, address: formatAddress(proc.address), pid }
+      // a crash loop repeats the same complaint on every attempt; the first ones were logged
+      if (proc.quickExits < 2) this.logger.warn(fields, line)
+      else if (this.options.debug) this.logger.debug(fields, line)
     })
   }
 
@@ -618,6 +628,9 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
   private maintain (): void {
     if (this.phase !== 'running') return
     const now = Date.now()
+    for (const pgid of this.groups) {
+      if (!groupExists(pgid)) this.groups.delete(pgid)
+    }
     for (const host of this.hosts.values()) {
       const { minProcs, maxProcs, maxLoadPerProc, idleTimeout } = host.spec
       if (!host.spawns || minProcs >= maxProcs) continue
@@ -655,6 +668,21 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     escalate.unref()
   }
 
+  /**
+   * Waits (bounded) until no process of any group we spawned is left: the workers of a php-cgi
+   * master are not our children, so their end is only visible as the group becoming empty.
+   */
+  private async groupsGone (ms: number): Promise<void> {
+    const deadline = Date.now() + ms
+    for (const pgid of this.groups) {
+      while (groupExists(pgid) && Date.now() < deadline) {
+        signalGroup(pgid, 'SIGKILL')
+        await delay(10)
+      }
+      if (!groupExists(pgid)) this.groups.delete(pgid)
+    }
+  }
+
   private waitDrain (ms: number): Promise<boolean> {
     if (this.active === 0) return Promise.resolve(true)
     let resolveDrain: () => void = () => {}
@@ -686,6 +714,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
       this.logger.warn({ pids: stubborn.map((p) => p.child?.pid) }, 'FastCGI backend processes ignored killSignal; sent SIGKILL')
       await within(Promise.all(stubborn.map(async (p) => await p.exited)), SIGKILL_WAIT)
     }
+    await this.groupsGone(SIGKILL_WAIT)
     for (const proc of this.owned) {
       if (proc.ownsSocket && proc.address.kind === 'unix') unlinkSocketSync(proc.address.path)
       proc.ownsSocket = false

@@ -93,6 +93,17 @@ export function signalGroup (pid: number, signal: NodeJS.Signals | number): bool
   }
 }
 
+/** Whether any process (a zombie included) still belongs to process group `pgid`. */
+export function groupExists (pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0)
+    return true
+  } catch {
+    // EPERM: it exists but is not ours to signal, which for a group we created means reused
+    return false
+  }
+}
+
 /** Respawn delay: doubles after each exit, back to the start once a process has proved stable. */
 export class Backoff {
   private current: number
