@@ -3,8 +3,9 @@
 // does, and reports back through reportConnect() and release().
 import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
+import path from 'node:path'
 import type { ChildProcess } from 'node:child_process'
-import { formatAddress } from '../client/address'
+import { formatAddress, type BackendAddress } from '../client/address'
 import { BackendStartError, InvalidOptionError } from '../errors'
 import { childCommand, childEnvironment } from './child-env'
 import { Host, PoolProc } from './host'
@@ -82,8 +83,16 @@ async function checkExecutable (file: string): Promise<void> {
   }
 }
 
-function describeListenError (err: unknown, address: string): string {
+function describeListenError (err: unknown, address: BackendAddress): string {
   const code = errorCode(err)
+  // libuv reports a missing directory as EACCES when binding a unix socket
+  if (address.kind === 'unix' && (code === 'EACCES' || code === 'ENOENT') && !fs.existsSync(path.dirname(address.path))) {
+    return `cannot listen on ${formatAddress(address)}: the directory does not exist`
+  }
+  return describeListenCode(code, err, formatAddress(address))
+}
+
+function describeListenCode (code: string | undefined, err: unknown, address: string): string {
   switch (code) {
     case 'EADDRINUSE': return `${address} is already in use`
     case 'EACCES': return `permission denied to listen on ${address}`
@@ -207,7 +216,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     if (this.phase === 'closing' || this.phase === 'closed') return undefined
     const entry = this.mappings.get(mappingKey)
     if (entry === undefined) return undefined
-    const candidates: Array<{ index: number, load: number, address: Host['spec']['address'], proc: PoolProc }> = []
+    const candidates: Array<{ index: number, load: number, address: BackendAddress, proc: PoolProc }> = []
     entry.hosts.forEach((host, index) => {
       const proc = this.bestProc(host, exclude)
       if (proc !== undefined) candidates.push({ index, load: host.load, address: host.spec.address, proc })
@@ -447,7 +456,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
         })
       } catch (err) {
         if (err instanceof SpawnProblem) throw err
-        throw new SpawnProblem(describeListenError(err, address))
+        throw new SpawnProblem(describeListenError(err, proc.address))
       }
       try {
         await running
