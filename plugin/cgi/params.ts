@@ -1,12 +1,12 @@
-// The CGI/1.1 environment lighttpd 1.4.69 sends (reference 2.4 and 3.1), in its order:
-// some backends (and lighttpd's own test responder) depend on the order and on getting
-// every param in the first PARAMS record.
+// The CGI/1.1 environment lighttpd 1.4.69 sends (reference 2.4, 3.1, 3.2), in its order:
+// some backends (lighttpd's own test responder among them) depend on the order.
+import { originForm } from './url-path'
 
 export interface CgiRequestInfo {
   readonly method: string
   /** request-target as received, for REQUEST_URI */
   readonly rawTarget: string
-  /** normalized, decoded path */
+  /** normalized, decoded path (uri.path before any split) */
   readonly path: string
   readonly query: string
   /** '1.0' | '1.1' | '2.0' */
@@ -34,74 +34,121 @@ export interface ScriptLocation {
 }
 
 export interface ScriptLocationInput {
+  /** uri.path after the PATH_INFO split */
   readonly scriptName: string
   readonly pathInfo: string
-  /** the plugin's documentRoot (lighttpd server.document-root) */
+  /** the plugin's document root (lighttpd server.document-root / physical.basedir) */
   readonly documentRoot: string
-  /** the host's docroot option */
+  /** the host's `docroot` option; '' counts as unset, as in lighttpd */
   readonly docroot?: string | undefined
   readonly brokenScriptfilename: boolean
 }
 
 export interface CgiParamsOptions {
   readonly role: 'responder' | 'authorizer'
-  /** lighttpd strip-request-uri, trailing `/` already removed */
+  /** lighttpd strip-request-uri (a trailing `/` is ignored) */
   readonly stripRequestUri?: string | undefined
-  /** appended last: authorizer Variable-* results, application extras */
+  /** env list, sent last: authorizer Variable-* results, application extras */
   readonly extraVariables?: readonly (readonly [string, string])[] | undefined
-  readonly redirectStatus?: string
+  /** REDIRECT_STATUS; '200' unless an error handler runs */
+  readonly redirectStatus?: string | undefined
+  /** REDIRECT_URI: lighttpd sends it only when normalization or a rewrite changed the target */
+  readonly redirectUri?: string | undefined
 }
 
-/** lighttpd's join: exactly one `/` between, and a `/` appended when `b` is empty. */
+/**
+ * lighttpd's path join: exactly one `/` between the parts, and a `/` appended when `b` is
+ * empty — which is why broken-scriptfilename without PATH_INFO yields `.../index.php/`.
+ */
 export function joinPath (a: string, b: string): string {
-  if (b === '') return a.endsWith('/') ? a : `${a}/`
-  const left = a.endsWith('/') ? a.slice(0, -1) : a
-  return b.startsWith('/') ? left + b : `${left}/${b}`
+  const aSlash = a.charCodeAt(a.length - 1) === 0x2f
+  if (b === '') return aSlash ? a : a + '/'
+  const bSlash = b.charCodeAt(0) === 0x2f
+  if (aSlash && bSlash) return a + b.slice(1)
+  return aSlash || bSlash ? a + b : a + '/' + b
 }
 
 export function resolveScriptLocation (input: ScriptLocationInput): ScriptLocation {
-  const { scriptName, pathInfo, documentRoot, docroot, brokenScriptfilename } = input
+  const { scriptName, pathInfo, documentRoot, brokenScriptfilename } = input
+  const docroot = input.docroot === '' ? undefined : input.docroot
   const base = docroot ?? documentRoot
-  const physical = joinPath(base, scriptName)
-  let scriptFilename = physical
-  if (docroot === undefined && brokenScriptfilename) scriptFilename = joinPath(physical, pathInfo)
+  let scriptFilename: string
+  if (docroot !== undefined) {
+    // lighttpd ignores broken-scriptfilename once docroot is set
+    scriptFilename = joinPath(docroot, scriptName)
+  } else {
+    const physicalPath = joinPath(documentRoot, scriptName)
+    scriptFilename = brokenScriptfilename ? joinPath(physicalPath, pathInfo) : physicalPath
+  }
   const location: ScriptLocation = { scriptName, pathInfo, scriptFilename, documentRoot: base }
   return pathInfo === '' ? location : { ...location, pathTranslated: joinPath(base, pathInfo) }
 }
 
-const NAME_CACHE_LIMIT = 512
-const nameCache = new Map<string, string>()
-
-/** `x.dot+plus` -> `HTTP_X_DOT_PLUS`; Content-Type keeps its CGI name. */
-export function cgiHeaderName (header: string): string {
-  const cached = nameCache.get(header)
-  if (cached !== undefined) return cached
-  let name = 'HTTP_'
-  for (let i = 0; i < header.length; i++) {
-    const c = header.charCodeAt(i)
-    if (c >= 97 && c <= 122) name += String.fromCharCode(c - 32)
-    else if ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)) name += header[i]
-    else name += '_'
+/** CGI encoding of a name: ASCII letters upper-cased, digits kept, anything else `_`. */
+export function cgiVariableName (name: string): string {
+  let out = ''
+  let from = 0
+  // copy runs of valid characters in one slice: env names are usually upper-case already
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i)
+    if ((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)) continue
+    out += name.slice(from, i)
+    out += c >= 0x61 && c <= 0x7a ? String.fromCharCode(c - 0x20) : '_'
+    from = i + 1
   }
-  if (name === 'HTTP_CONTENT_TYPE') name = 'CONTENT_TYPE'
-  if (nameCache.size >= NAME_CACHE_LIMIT) nameCache.clear()
-  nameCache.set(header, name)
-  return name
+  return from === 0 ? name : out + name.slice(from)
 }
 
-// consumed by the gateway (the body is re-framed, 100-continue is Node's), or dangerous
-const SKIPPED_HEADERS = new Set(['HTTP_TRANSFER_ENCODING', 'HTTP_EXPECT', 'HTTP_PROXY'])
+// How one request header name is sent; null where it never is.
+interface HeaderRule {
+  readonly cgiName: string
+  readonly separator: string
+}
+
+const NAME_CACHE_LIMIT = 256
+// Header names repeat across requests, so the conversion is cached; the bound keeps a client
+// that invents names from growing it, and clearing is cheaper than LRU bookkeeping.
+const ruleCache = new Map<string, HeaderRule | null>()
+
+function headerRule (header: string): HeaderRule | null {
+  const cached = ruleCache.get(header)
+  if (cached !== undefined) return cached
+  const rule = computeRule(header)
+  if (ruleCache.size >= NAME_CACHE_LIMIT) ruleCache.clear()
+  ruleCache.set(header, rule)
+  return rule
+}
+
+function computeRule (header: string): HeaderRule | null {
+  // HTTP/2 pseudo-headers (`:authority`, `:path`) are not request headers
+  if (header === '' || header.charCodeAt(0) === 0x3a) return null
+  const lower = header.toLowerCase()
+  // Transfer-Encoding: the gateway re-frames the body; Expect: Node answers 100-continue;
+  // Proxy: httpoxy, a client must never set the backend's HTTP_PROXY.
+  if (lower === 'transfer-encoding' || lower === 'expect' || lower === 'proxy') return null
+  if (lower === 'content-type') return { cgiName: 'CONTENT_TYPE', separator: ', ' }
+  const cgiName = 'HTTP_' + cgiVariableName(header)
+  if (cgiName === 'HTTP_PROXY') return null
+  return { cgiName, separator: lower === 'cookie' ? '; ' : ', ' }
+}
+
+/** The CGI name a request header is sent under, or undefined if it is never sent. */
+export function cgiHeaderName (header: string): string | undefined {
+  return headerRule(header)?.cgiName
+}
 
 function serverNameFrom (headers: CgiRequestInfo['headers']): string {
+  let authority: string | undefined
   for (const [name, value] of headers) {
+    if (value === '') continue
     if (name.length === 4 && name.toLowerCase() === 'host') return hostWithoutPort(value.toLowerCase())
-    if (name === ':authority') return hostWithoutPort(value.toLowerCase())
+    if (authority === undefined && name === ':authority') authority = value
   }
-  return ''
+  return authority === undefined ? '' : hostWithoutPort(authority.toLowerCase())
 }
 
 function hostWithoutPort (host: string): string {
-  if (host.startsWith('[')) {
+  if (host.charCodeAt(0) === 0x5b /* [ */) {
     const end = host.indexOf(']')
     return end === -1 ? host : host.slice(0, end + 1)
   }
@@ -109,27 +156,28 @@ function hostWithoutPort (host: string): string {
   return colon === -1 ? host : host.slice(0, colon)
 }
 
-function requestUri (rawTarget: string, strip: string | undefined): string {
-  let target = rawTarget
-  if (!target.startsWith('/')) {
-    const scheme = target.indexOf('://')
-    if (scheme !== -1) {
-      const slash = target.indexOf('/', scheme + 3)
-      target = slash === -1 ? '/' : target.slice(slash)
-    }
-  }
-  if (strip !== undefined && strip !== '' && target.startsWith(strip) && target.charCodeAt(strip.length) === 47) {
+/** REQUEST_URI: the target as received (absolute-form reduced), minus strip-request-uri. */
+export function requestUri (rawTarget: string, stripRequestUri: string | undefined): string {
+  const target = originForm(rawTarget)
+  if (stripRequestUri === undefined) return target
+  const strip = stripRequestUri.charCodeAt(stripRequestUri.length - 1) === 0x2f
+    ? stripRequestUri.slice(0, -1)
+    : stripRequestUri
+  // only a whole leading segment run: `/app1` strips `/app1/x`, never `/app10/x` nor `/app1?x`
+  if (strip !== '' && target.charCodeAt(strip.length) === 0x2f && target.startsWith(strip)) {
     return target.slice(strip.length)
   }
   return target
 }
 
 export function buildCgiParams (req: CgiRequestInfo, loc: ScriptLocation, opts: CgiParamsOptions): Array<[string, string]> {
-  const params: Array<[string, string]> = []
   const responder = opts.role === 'responder'
+  const params: Array<[string, string]> = []
+  // an authorizer never sees the body, so it is told nothing about it
   if (responder) params.push(['CONTENT_LENGTH', String(req.contentLength ?? 0)])
   params.push(['QUERY_STRING', req.query])
   params.push(['REQUEST_URI', requestUri(req.rawTarget, opts.stripRequestUri)])
+  if (opts.redirectUri !== undefined) params.push(['REDIRECT_URI', opts.redirectUri])
   params.push(['REDIRECT_STATUS', opts.redirectStatus ?? '200'])
   if (responder) {
     params.push(['SCRIPT_NAME', loc.scriptName])
@@ -141,38 +189,46 @@ export function buildCgiParams (req: CgiRequestInfo, loc: ScriptLocation, opts: 
   params.push(['SCRIPT_FILENAME', loc.scriptFilename])
   params.push(['DOCUMENT_ROOT', loc.documentRoot])
   params.push(['REQUEST_METHOD', req.method])
-  params.push(['SERVER_PROTOCOL', `HTTP/${req.httpVersion}`])
+  params.push(['SERVER_PROTOCOL', 'HTTP/' + req.httpVersion])
   params.push(['SERVER_SOFTWARE', req.serverSoftware])
   params.push(['GATEWAY_INTERFACE', 'CGI/1.1'])
   params.push(['REQUEST_SCHEME', req.https ? 'https' : 'http'])
   if (req.https) params.push(['HTTPS', 'on'])
   params.push(['SERVER_PORT', String(req.serverPort)])
   params.push(['SERVER_ADDR', req.serverAddress])
-  params.push(['SERVER_NAME', req.serverName ?? serverNameFrom(req.headers)])
+  const serverName = req.serverName === undefined || req.serverName === '' ? serverNameFrom(req.headers) : req.serverName
+  params.push(['SERVER_NAME', serverName])
   params.push(['REMOTE_ADDR', req.remoteAddress])
   params.push(['REMOTE_PORT', String(req.remotePort)])
   appendHeaders(params, req.headers)
   if (opts.extraVariables !== undefined) {
-    for (const [name, value] of opts.extraVariables) params.push([name, value])
+    for (const [name, value] of opts.extraVariables) {
+      // encoded as lighttpd does for its env list: an authorizer cannot smuggle `=` or NUL
+      // into a name, and HTTP_PROXY stays unset whoever tries to set it (httpoxy)
+      const cgiName = cgiVariableName(name)
+      if (cgiName === '' || cgiName === 'HTTP_PROXY') continue
+      params.push([cgiName, value])
+    }
   }
   return params
 }
 
 function appendHeaders (params: Array<[string, string]>, headers: CgiRequestInfo['headers']): void {
-  // repeated names (and spellings that map to one CGI name) merge at the first position
+  // Merging by CGI name rather than by header name also folds spellings that collide
+  // (`X_Under` / `X-Under`), where 1.4.69 would send the variable twice.
   let seen: Map<string, number> | undefined
   for (const [header, value] of headers) {
-    if (value === '' || header.charCodeAt(0) === 58 /* ':' HTTP/2 pseudo-header */) continue
-    const name = cgiHeaderName(header)
-    if (SKIPPED_HEADERS.has(name)) continue
+    if (value === '') continue
+    const rule = headerRule(header)
+    if (rule === null) continue
     seen ??= new Map()
-    const at = seen.get(name)
+    const at = seen.get(rule.cgiName)
     if (at === undefined) {
-      seen.set(name, params.length)
-      params.push([name, value])
+      seen.set(rule.cgiName, params.length)
+      params.push([rule.cgiName, value])
     } else {
       const pair = params[at] as [string, string]
-      pair[1] += name === 'HTTP_COOKIE' ? `; ${value}` : `, ${value}`
+      pair[1] = pair[1] + rule.separator + value
     }
   }
 }
