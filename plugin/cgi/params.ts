@@ -99,6 +99,23 @@ export function cgiVariableName (name: string): string {
   return from === 0 ? name : out + name.slice(from)
 }
 
+/**
+ * Every name buildCgiParams sets itself before the request headers, plus CONTENT_TYPE (from the
+ * Content-Type header): extra variables (an authorizer's Variable-* headers) must not override
+ * them. HTTP_* names are the request's headers and are refused as well (isGatewayVariable).
+ */
+export const GATEWAY_VARIABLES: ReadonlySet<string> = new Set([
+  'CONTENT_LENGTH', 'CONTENT_TYPE', 'QUERY_STRING', 'REQUEST_URI', 'REDIRECT_URI', 'REDIRECT_STATUS',
+  'SCRIPT_NAME', 'PATH_INFO', 'PATH_TRANSLATED', 'SCRIPT_FILENAME', 'DOCUMENT_ROOT',
+  'REQUEST_METHOD', 'SERVER_PROTOCOL', 'SERVER_SOFTWARE', 'GATEWAY_INTERFACE', 'REQUEST_SCHEME',
+  'HTTPS', 'SERVER_PORT', 'SERVER_ADDR', 'SERVER_NAME', 'REMOTE_ADDR', 'REMOTE_PORT'
+])
+
+/** A CGI name (already encoded) that the gateway sets itself, or a request header's (HTTP_*). */
+export function isGatewayVariable (cgiName: string): boolean {
+  return GATEWAY_VARIABLES.has(cgiName) || cgiName.startsWith('HTTP_')
+}
+
 // How one request header name is sent; null where it never is.
 interface HeaderRule {
   readonly cgiName: string
