@@ -54,3 +54,17 @@ export const RequestRejectedError = createError<'FST_FASTCGI_REQUEST_REJECTED', 
   'FST_FASTCGI_REQUEST_REJECTED', 'FastCGI backend rejected the request: %s', 502)
 export const TooManyRedirectsError = createError<'FST_FASTCGI_TOO_MANY_REDIRECTS', 502, [number]>(
   'FST_FASTCGI_TOO_MANY_REDIRECTS', 'More than %d local redirects', 502)
+
+// Authorizer (lighttpd reference 6): any failure denies, never lets the request through
+export const AuthorizerBodyTooLargeError = createError<'FST_FASTCGI_AUTHORIZER_BODY_TOO_LARGE', 502, [number]>(
+  'FST_FASTCGI_AUTHORIZER_BODY_TOO_LARGE', 'FastCGI authorizer response body exceeds %d bytes', 502)
+export const AuthorizerStatusError = createError<'FST_FASTCGI_AUTHORIZER_STATUS', 502, [number]>(
+  'FST_FASTCGI_AUTHORIZER_STATUS', 'FastCGI authorizer answered status %d, which cannot be sent to a client', 502)
+
+// X-Sendfile family (lighttpd reference 5.6); messages never name the path (it is logged)
+export const SendfileForbiddenError = createError<'FST_FASTCGI_SENDFILE_FORBIDDEN', 403, []>(
+  'FST_FASTCGI_SENDFILE_FORBIDDEN', 'The file named by X-Sendfile may not be sent', 403)
+export const SendfileNotFoundError = createError<'FST_FASTCGI_SENDFILE_NOT_FOUND', 404, []>(
+  'FST_FASTCGI_SENDFILE_NOT_FOUND', 'The file named by X-Sendfile does not exist', 404)
+export const BadSendfileError = createError<'FST_FASTCGI_BAD_SENDFILE', 502, [string]>(
+  'FST_FASTCGI_BAD_SENDFILE', 'Bad X-Sendfile header from backend: %s', 502)
