@@ -14,7 +14,7 @@ import { normalizeRequestTarget } from '../cgi/url-path'
 import { Role } from '../protocol'
 import type { BackendPool } from '../pool'
 import type { Proc } from '../pool/types'
-import { NoBackendError, TooManyRedirectsError } from '../errors'
+import { BadResponseHeaderError, NoBackendError, TooManyRedirectsError } from '../errors'
 import { isFile, probeScript } from './locate-script'
 import { prepareBody } from './request-body'
 import type { PreparedBody } from './request-body'
@@ -219,12 +219,13 @@ export class Gateway {
   }
 
   private sendResponse (request: FastifyRequest, reply: FastifyReply, response: FastcgiResponse): FastifyReply {
-    let status = response.status
+    const status = response.status
     if (status > 599) {
-      // Node serves 600-999, but Fastify refuses them; a backend should not depend on them
+      // Node serves 600-999, but Fastify refuses them; a backend should not depend on them.
+      // The backend's headers and body must not go out with the 502: drain and answer an error.
       request.log.warn({ status }, 'FastCGI backend sent a status above 599; answering 502')
       response.body.resume()
-      status = 502
+      throw new BadResponseHeaderError(`Status ${status} is above 599`)
     }
     const headers: Record<string, string | string[]> = {}
     for (const [name, value] of response.headers) {
