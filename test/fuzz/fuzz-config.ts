@@ -41,6 +41,6 @@ export function cutWith (buf: Buffer, cuts: number[] | 'bytes'): Buffer[] {
 
 /** The `code` of an error, or a description of a thing that is not one of ours. */
 export function codeOf (err: unknown): string {
-  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') return (err as { code: string }).code
-  return `not a coded error: ${String(err)}`
+  const code: unknown = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined
+  return typeof code === 'string' ? code : `not a coded error: ${String(err)}`
 }
