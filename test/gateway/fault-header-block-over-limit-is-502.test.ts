@@ -1,0 +1,54 @@
+// A CGI header block larger than headerLimit: 502, and a log line naming the limit.
+import t from 'tap'
+import Fastify from 'fastify'
+import fastcgi from '../../plugin'
+import { startFaultServer, faults } from '../helpers/fault-server'
+import type { FaultBehaviour } from '../helpers/fault-server'
+
+/** The fault on the first connection's first request; every later request gets a normal answer. */
+function firstThenOk (fault: FaultBehaviour): FaultBehaviour {
+  return {
+    onConnection: async (conn) => {
+      if (conn.index === 0 && fault.onConnection !== undefined) { await fault.onConnection(conn); return }
+      for (let i = 0; i < 1000; i++) {
+        const req = await conn.nextRequest(30_000)
+        if (req === null) return
+        if (conn.index === 0 && i === 0 && fault.onRequest !== undefined) await fault.onRequest(req, conn)
+        else await conn.respond('Content-Type: text/plain\r\n\r\nok\n', req.requestId)
+        if (conn.isClosed) return
+        if (!req.keepConn) { await conn.close(); return }
+      }
+    }
+  }
+}
+import { Writable } from 'node:stream'
+
+/** Every log line of the app, parsed. */
+function captureLogs (): { lines: Array<Record<string, unknown>>, stream: Writable } {
+  const lines: Array<Record<string, unknown>> = []
+  const stream = new Writable({
+    write (chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
+      done()
+    }
+  })
+  return { lines, stream }
+}
+
+t.test('header block over headerLimit -> 502', async (t) => {
+  const block = 'Content-Type: text/plain\r\n' + Array.from({ length: 40 }, (_, i) => `X-Filler-${i}: ${'f'.repeat(60)}\r\n`).join('') + '\r\n'
+  t.ok(block.length > 2048, 'the block is over the limit')
+  const backend = await startFaultServer(t, firstThenOk(faults.rawHeaders(block, 'body')))
+  const logs = captureLogs()
+  const app = Fastify({ logger: { level: 'info', stream: logs.stream } })
+  t.teardown(() => app.close())
+  await app.register(fastcgi, { headerLimit: 2048, server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  const res = await app.inject({ url: '/app' })
+  t.equal(res.statusCode, 502)
+  t.equal(res.headers['x-filler-0'], undefined, 'no backend header went out')
+  t.ok(logs.lines.some((l) => JSON.stringify(l).includes('headerLimit') && JSON.stringify(l).includes('2048')), 'a log line names the limit')
+
+  const after = await app.inject({ url: '/app' })
+  t.equal(after.statusCode, 200, 'a normal request afterwards works')
+  t.equal(after.body, 'ok\n')
+})

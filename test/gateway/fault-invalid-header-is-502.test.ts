@@ -1,0 +1,62 @@
+// A malformed CGI header block: a header name that is not a token, or a CR inside a value
+// (response splitting), is never passed on: 502, and the next request works.
+import t from 'tap'
+import Fastify from 'fastify'
+import fastcgi from '../../plugin'
+import { startFaultServer, faults } from '../helpers/fault-server'
+import type { FaultBehaviour } from '../helpers/fault-server'
+
+/** The fault on the first connection's first request; every later request gets a normal answer. */
+function firstThenOk (fault: FaultBehaviour): FaultBehaviour {
+  return {
+    onConnection: async (conn) => {
+      if (conn.index === 0 && fault.onConnection !== undefined) { await fault.onConnection(conn); return }
+      for (let i = 0; i < 1000; i++) {
+        const req = await conn.nextRequest(30_000)
+        if (req === null) return
+        if (conn.index === 0 && i === 0 && fault.onRequest !== undefined) await fault.onRequest(req, conn)
+        else await conn.respond('Content-Type: text/plain\r\n\r\nok\n', req.requestId)
+        if (conn.isClosed) return
+        if (!req.keepConn) { await conn.close(); return }
+      }
+    }
+  }
+}
+import { Writable } from 'node:stream'
+
+/** Every log line of the app, parsed. */
+function captureLogs (): { lines: Array<Record<string, unknown>>, stream: Writable } {
+  const lines: Array<Record<string, unknown>> = []
+  const stream = new Writable({
+    write (chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
+      done()
+    }
+  })
+  return { lines, stream }
+}
+
+const cases: Array<[string, string]> = [
+  ['invalid header name', 'Content-Type: text/plain\r\nBad Name: x\r\n\r\n'],
+  ['name with a non-ASCII byte', 'Content-Type: text/plain\r\nX-\u00e9: x\r\n\r\n'],
+  ['CR inside a value', 'Content-Type: text/plain\r\nX-Split: a\rSet-Cookie: evil=1\r\n\r\n'],
+  ['NUL inside a value', 'Content-Type: text/plain\r\nX-Nul: a\u0000b\r\n\r\n']
+]
+
+for (const [what, block] of cases) {
+  t.test(`${what} -> 502`, async (t) => {
+    const backend = await startFaultServer(t, firstThenOk(faults.rawHeaders(Buffer.from(block, 'latin1'), 'body')))
+    const logs = captureLogs()
+    const app = Fastify({ logger: { level: 'info', stream: logs.stream } })
+    t.teardown(() => app.close())
+    await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+    const res = await app.inject({ url: '/app' })
+    t.equal(res.statusCode, 502)
+    t.equal(res.headers['set-cookie'], undefined, 'nothing of the block went out')
+    t.not(res.body, 'body')
+    t.ok(logs.lines.some((l) => JSON.stringify(l).includes('FST_FASTCGI_BAD_HEADER')), 'the error is logged')
+    const after = await app.inject({ url: '/app' })
+    t.equal(after.statusCode, 200, 'a normal request afterwards works')
+    t.equal(after.body, 'ok\n')
+  })
+}
