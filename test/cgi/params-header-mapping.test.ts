@@ -1,0 +1,87 @@
+import t from 'tap'
+import { buildCgiParams, cgiHeaderName, cgiVariableName } from '../../plugin/cgi/params'
+import type { CgiRequestInfo, ScriptLocation } from '../../plugin/cgi/params'
+
+const loc: ScriptLocation = { scriptName: '/i.php', pathInfo: '', scriptFilename: '/srv/www/i.php', documentRoot: '/srv/www' }
+
+function headerParams (headers: Array<[string, string]>): Array<[string, string]> {
+  const req: CgiRequestInfo = {
+    method: 'GET', rawTarget: '/i.php', path: '/i.php', query: '', httpVersion: '1.1', headers,
+    contentLength: 0, remoteAddress: '', remotePort: 0, serverAddress: '', serverPort: 0, https: false,
+    serverSoftware: 's', serverName: 'fixed'
+  }
+  const params = buildCgiParams(req, loc, { role: 'responder' })
+  return params.slice(params.findIndex(([k]) => k === 'REMOTE_PORT') + 1)
+}
+
+t.test('HTTP_ + upper-case, non-alphanumerics become _', async (t) => {
+  t.same(headerParams([['x.dot+plus', 'a'], ['User-Agent', 'b'], ['x-9', 'c'], ['accept_encoding', 'd']]), [
+    ['HTTP_X_DOT_PLUS', 'a'], ['HTTP_USER_AGENT', 'b'], ['HTTP_X_9', 'c'], ['HTTP_ACCEPT_ENCODING', 'd']
+  ])
+  t.equal(cgiVariableName('aZ09-_.~'), 'AZ09____')
+  t.equal(cgiVariableName('ALREADY_OK'), 'ALREADY_OK')
+  t.equal(cgiVariableName('\u00e9t\u00e9'), '_T_', 'only ASCII letters are upper-cased')
+})
+
+t.test('Content-Type becomes CONTENT_TYPE at its own position', async (t) => {
+  t.same(headerParams([['X-A', '1'], ['content-type', 'text/html'], ['X-B', '2']]), [
+    ['HTTP_X_A', '1'], ['CONTENT_TYPE', 'text/html'], ['HTTP_X_B', '2']
+  ])
+})
+
+t.test('Content-Length is also passed as HTTP_CONTENT_LENGTH', async (t) => {
+  t.same(headerParams([['Content-Length', '12']]), [['HTTP_CONTENT_LENGTH', '12']])
+})
+
+t.test('Authorization is passed', async (t) => {
+  t.same(headerParams([['Authorization', 'Basic eDp5']]), [['HTTP_AUTHORIZATION', 'Basic eDp5']])
+})
+
+t.test('Transfer-Encoding and Expect never appear', async (t) => {
+  t.same(headerParams([['Transfer-Encoding', 'chunked'], ['expect', '100-continue'], ['EXPECT', 'x'], ['X', '1']]), [['HTTP_X', '1']])
+})
+
+t.test('Host, Connection, TE and Keep-Alive are passed through', async (t) => {
+  t.same(headerParams([['Host', 'h'], ['Connection', 'keep-alive'], ['TE', 'trailers'], ['Keep-Alive', '5']]), [
+    ['HTTP_HOST', 'h'], ['HTTP_CONNECTION', 'keep-alive'], ['HTTP_TE', 'trailers'], ['HTTP_KEEP_ALIVE', '5']
+  ])
+})
+
+t.test('headers with empty values are skipped', async (t) => {
+  t.same(headerParams([['X-Empty', ''], ['X-Full', 'v']]), [['HTTP_X_FULL', 'v']])
+  t.same(headerParams([['X-A', ''], ['x-a', 'later']]), [['HTTP_X_A', 'later']], 'an empty first one does not hold the position')
+})
+
+t.test('repeated names merge with ", " at the first position, case-insensitively', async (t) => {
+  t.same(headerParams([['Accept', 'a'], ['X-B', 'b'], ['accept', 'c'], ['ACCEPT', 'd']]), [
+    ['HTTP_ACCEPT', 'a, c, d'], ['HTTP_X_B', 'b']
+  ])
+})
+
+t.test('repeated Cookie headers merge with "; "', async (t) => {
+  t.same(headerParams([['Cookie', 'a=1'], ['X', 'x'], ['cookie', 'b=2']]), [['HTTP_COOKIE', 'a=1; b=2'], ['HTTP_X', 'x']])
+})
+
+t.test('spellings that collide on one CGI name merge instead of sending it twice', async (t) => {
+  t.same(headerParams([['X_Under', 'a'], ['X-Under', 'b'], ['x.under', 'c']]), [['HTTP_X_UNDER', 'a, b, c']])
+  t.same(headerParams([['Content_Length', '1'], ['Content-Length', '2']]), [['HTTP_CONTENT_LENGTH', '1, 2']])
+})
+
+t.test('HTTP/2 pseudo-headers are not request headers', async (t) => {
+  t.same(headerParams([[':method', 'GET'], [':path', '/'], [':authority', 'h'], [':scheme', 'https'], ['accept', '*/*']]), [
+    ['HTTP_ACCEPT', '*/*']
+  ])
+})
+
+t.test('the same name converts the same way on every call (cache)', async (t) => {
+  for (let i = 0; i < 3; i++) t.equal(cgiHeaderName('X-Cached-Name'), 'HTTP_X_CACHED_NAME')
+  // more distinct names than the cache holds must not change any answer
+  for (let i = 0; i < 1000; i++) t.equal(cgiHeaderName(`x-n${i}`), `HTTP_X_N${i}`)
+  t.equal(cgiHeaderName('X-Cached-Name'), 'HTTP_X_CACHED_NAME')
+  t.equal(cgiHeaderName('Content-Type'), 'CONTENT_TYPE')
+  t.equal(cgiHeaderName('Expect'), undefined)
+})
+
+t.test('values are passed untouched', async (t) => {
+  t.same(headerParams([['X', '  spaced  '], ['Y', 'caf\u00c3\u00a9']]), [['HTTP_X', '  spaced  '], ['HTTP_Y', 'caf\u00c3\u00a9']])
+})
