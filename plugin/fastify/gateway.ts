@@ -6,20 +6,23 @@ import { finished } from 'node:stream'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { BackendClient } from '../client/backend-client'
 import { connectFailureKind } from '../client/connect'
-import type { FastcgiResponse } from '../client/exchange'
+import type { FastcgiResponse, RequestBody } from '../client/exchange'
 import { formatAddress } from '../client/address'
-import { buildCgiParams, resolveScriptLocation } from '../cgi/params'
+import { buildCgiParams, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
 import { findMapping, splitPrefixPath } from '../cgi/mapping'
 import { normalizeRequestTarget } from '../cgi/url-path'
 import { Role } from '../protocol'
 import type { BackendPool } from '../pool'
-import type { Proc } from '../pool/types'
+import type { PickHint, Proc } from '../pool/types'
 import { BadResponseHeaderError, NoBackendError, TooManyRedirectsError } from '../errors'
 import { isFile, probeScript } from './locate-script'
 import { prepareBody } from './request-body'
 import type { PreparedBody } from './request-body'
 import { buildRequestInfo } from './request-info'
 import type { TargetOverride } from './request-info'
+import { authorizedDocroot, peekVariables } from './request-state'
+import { serveFromDocroot } from './static-docroot'
+import { findSendfileDirective, replyWithSendfile } from './x-sendfile'
 import type { FastcgiConfig, HostConfig, MappingConfig } from './options'
 
 /** Options of `reply.fastcgi()`. */
@@ -32,13 +35,33 @@ export interface ReplyFastcgiOptions {
   params?: Record<string, string>
 }
 
-interface Route {
+export interface Route {
   readonly mapping: MappingConfig
   readonly scriptName: string
   readonly pathInfo: string
+  /** document root the route was resolved in (an approving authorizer's docroot); default config.documentRoot */
+  readonly documentRoot?: string
 }
 
-type Resolution =
+/** One request to one of a mapping's backends, as dispatch() sends it. */
+export interface Dispatch {
+  readonly mapping: MappingConfig
+  readonly role: 'responder' | 'authorizer'
+  /** which of the mapping's hosts (of that role) may take it; default all */
+  readonly accept?: (host: HostConfig) => boolean
+  /** the params for the host that was picked (docroot and the like are per host) */
+  readonly params: (host: HostConfig) => Array<[string, string]>
+  readonly body: RequestBody | undefined
+  readonly signal: AbortSignal
+  readonly hint: PickHint
+}
+
+export interface Dispatched {
+  readonly response: FastcgiResponse
+  readonly host: HostConfig
+}
+
+export type Resolution =
   | { readonly kind: 'route', readonly route: Route }
   | { readonly kind: 'not-ours' }
   | { readonly kind: 'not-found' }
@@ -62,33 +85,36 @@ export class Gateway {
     this.mappingsByKey = new Map(config.mappings.map((m) => [m.key, m]))
   }
 
-  /** Does any responder key match this URL path? Cheap, used before the filesystem is asked. */
-  async resolve (urlPath: string): Promise<Resolution> {
+  /**
+   * Does any responder key (or any of `keys`) match this URL path? The textual match comes
+   * first; check-local keys then look at the files under `documentRoot`.
+   */
+  async resolve (urlPath: string, documentRoot: string = this.config.documentRoot, keys: readonly MappingConfig[] = this.keys): Promise<Resolution> {
     const { config } = this
-    const textual = findMapping(this.keys, urlPath, config.mapExtensions) as MappingConfig | undefined
+    const textual = findMapping(keys, urlPath, config.mapExtensions) as MappingConfig | undefined
     if (textual !== undefined && !(textual.hosts[0] as HostConfig).checkLocal) {
       if (textual.kind === 'prefix') {
         return { kind: 'route', route: { mapping: textual, ...splitPrefixPath(textual.key, urlPath, (textual.hosts[0] as HostConfig).fixRootScriptname) } }
       }
       return { kind: 'route', route: { mapping: textual, scriptName: urlPath, pathInfo: '' } }
     }
-    const probe = await probeScript(config.documentRoot, urlPath)
+    const probe = await probeScript(documentRoot, urlPath)
     if (probe.kind === 'forbidden') return textual === undefined ? { kind: 'not-ours' } : { kind: 'forbidden' }
-    if (probe.kind === 'directory') return this.resolveDirectory(urlPath, textual)
+    if (probe.kind === 'directory') return this.resolveDirectory(urlPath, textual, documentRoot, keys)
     if (probe.kind === 'missing') {
       // a suffix key with check-local off may still take `/x.php` (no PATH_INFO, as lighttpd)
       return textual === undefined ? { kind: 'not-ours' } : { kind: 'not-found' }
     }
-    const mapping = findMapping(this.keys, probe.scriptName, config.mapExtensions) as MappingConfig | undefined
+    const mapping = findMapping(keys, probe.scriptName, config.mapExtensions) as MappingConfig | undefined
     if (mapping === undefined) return { kind: 'not-ours' }
     return { kind: 'route', route: { mapping, scriptName: probe.scriptName, pathInfo: probe.pathInfo } }
   }
 
-  private async resolveDirectory (urlPath: string, textual: MappingConfig | undefined): Promise<Resolution> {
+  private async resolveDirectory (urlPath: string, textual: MappingConfig | undefined, documentRoot: string, keys: readonly MappingConfig[]): Promise<Resolution> {
     for (const index of this.config.indexFiles) {
       const candidate = urlPath.endsWith('/') ? urlPath + index : `${urlPath}/${index}`
-      const mapping = findMapping(this.keys, candidate, this.config.mapExtensions) as MappingConfig | undefined
-      if (mapping === undefined || !await isFile(path.join(this.config.documentRoot, candidate))) continue
+      const mapping = findMapping(keys, candidate, this.config.mapExtensions) as MappingConfig | undefined
+      if (mapping === undefined || !await isFile(path.join(documentRoot, candidate))) continue
       // a directory is addressed with its trailing slash, so that relative links in it work
       if (!urlPath.endsWith('/')) return { kind: 'redirect', location: `${urlPath}/` }
       return { kind: 'route', route: { mapping, scriptName: candidate, pathInfo: '' } }
@@ -102,10 +128,13 @@ export class Gateway {
   /** The handler of the plugin's routes. */
   async handleRoute (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const target = parseTarget(request.method, request.raw.url ?? '/')
-    const resolution = await this.resolve(target.path)
+    // an approving authorizer with a docroot moved the request there (lighttpd's restart)
+    const docroot = authorizedDocroot(request)
+    const resolution = await this.resolve(target.path, docroot)
     switch (resolution.kind) {
       case 'not-ours':
       case 'not-found':
+        if (docroot !== undefined) return serveFromDocroot(request, reply, docroot, target.path)
         reply.callNotFound()
         return reply
       case 'forbidden':
@@ -115,13 +144,14 @@ export class Gateway {
         return reply.redirect(resolution.location + query, 301)
       }
       case 'route':
-        return this.serve(request, reply, resolution.route, target, {}, 0)
+        return this.serve(request, reply, docroot === undefined ? resolution.route : { ...resolution.route, documentRoot: docroot }, target, {}, 0)
     }
   }
 
   /** `reply.fastcgi(options)` from any route of the application. */
   async handleReply (request: FastifyRequest, reply: FastifyReply, options: ReplyFastcgiOptions): Promise<FastifyReply | undefined> {
     const target = parseTarget(request.method, request.raw.url ?? '/')
+    const docroot = authorizedDocroot(request)
     let route: Route | undefined
     if (options.mapping !== undefined) {
       const mapping = this.mappingsByKey.get(options.mapping)
@@ -130,11 +160,11 @@ export class Gateway {
         ? { mapping, ...splitPrefixPath(mapping.key, target.path, (mapping.hosts[0] as HostConfig).fixRootScriptname) }
         : { mapping, scriptName: target.path, pathInfo: '' }
     } else {
-      const resolution = await this.resolve(target.path)
+      const resolution = await this.resolve(target.path, docroot)
       if (resolution.kind === 'route') route = resolution.route
       else route = { mapping: this.keys[0] as MappingConfig, scriptName: target.path, pathInfo: '' }
     }
-    return this.serve(request, reply, route, target, options, 0)
+    return this.serve(request, reply, docroot === undefined ? route : { ...route, documentRoot: docroot }, target, options, 0)
   }
 
   private async serve (request: FastifyRequest, reply: FastifyReply, route: Route, target: TargetOverride, overrides: ReplyFastcgiOptions, redirects: number): Promise<FastifyReply | undefined> {
@@ -156,39 +186,82 @@ export class Gateway {
       if (!reply.raw.writableFinished) abort.abort()
     }
     reply.raw.once('close', onClientGone)
-    const extra = overrides.params === undefined ? undefined : Object.entries(overrides.params)
-    const hint = { path: target.path, host: (request.headers.host ?? '').toLowerCase(), clientAddress: request.ip }
+    const extra = extraVariables(request, overrides.params)
+    const documentRoot = route.documentRoot ?? config.documentRoot
+    const { response, host } = await this.dispatch(request, reply, {
+      mapping: route.mapping,
+      role: 'responder',
+      body: prepared.body,
+      signal: abort.signal,
+      hint: { path: target.path, host: (request.headers.host ?? '').toLowerCase(), clientAddress: request.ip },
+      params: (host) => {
+        const location = resolveScriptLocation({
+          scriptName: route.scriptName,
+          pathInfo: route.pathInfo,
+          documentRoot,
+          docroot: host.docroot,
+          brokenScriptfilename: host.brokenScriptfilename
+        })
+        return buildCgiParams(info, overrides.scriptFilename === undefined ? location : { ...location, scriptFilename: overrides.scriptFilename }, {
+          role: 'responder',
+          stripRequestUri: host.stripRequestUri,
+          extraVariables: extra
+        })
+      }
+    })
+
+    const local = localRedirectTarget(response)
+    if (local !== undefined) {
+      response.body.resume()
+      // this hop is over: its listeners must not pile up on the reply (5 hops: 10 more)
+      reply.raw.removeListener('close', onClientGone)
+      reply.raw.removeListener('close', prepared.dispose)
+      prepared.dispose()
+      if (redirects >= MAX_LOCAL_REDIRECTS) throw new TooManyRedirectsError(MAX_LOCAL_REDIRECTS)
+      const next = parseTarget('GET', local)
+      const resolution = await this.resolve(next.path, documentRoot)
+      if (resolution.kind === 'route') return this.serve(request, reply, route.documentRoot === undefined ? resolution.route : { ...resolution.route, documentRoot }, next, {}, redirects + 1)
+      // not one of ours: let the client follow it
+      return reply.redirect(local, 302)
+    }
+    return this.sendResponse(request, reply, response, host)
+  }
+
+  /**
+   * Picks a backend of the mapping (the pool balances), sends the request, and tries another
+   * backend when one cannot be reached (up to MAX_BACKEND_ATTEMPTS). Resolves at the response
+   * head; the backend is released once its body has been read. None reachable: NoBackendError
+   * (or the last connect error), 503 with Retry-After.
+   */
+  async dispatch (request: FastifyRequest, reply: FastifyReply, d: Dispatch): Promise<Dispatched> {
     const tried = new Set<Proc>()
-    let response: FastcgiResponse | undefined
-    let proc: Proc | undefined
     let lastError: unknown
-    for (let attempt = 0; attempt < MAX_BACKEND_ATTEMPTS && response === undefined; attempt++) {
-      proc = this.pool.pick(route.mapping.key, hint, tried)
+    let attempts = 0
+    // bounded: each turn either counts an attempt or excludes one more process for good
+    for (;;) {
+      if (attempts >= MAX_BACKEND_ATTEMPTS) break
+      const proc = this.pool.pick(d.mapping.key, d.hint, tried)
       if (proc === undefined) break
       tried.add(proc)
-      const host = this.hostFor(route.mapping, proc)
-      const location = resolveScriptLocation({
-        scriptName: route.scriptName,
-        pathInfo: route.pathInfo,
-        documentRoot: config.documentRoot,
-        docroot: host.docroot,
-        brokenScriptfilename: host.brokenScriptfilename
-      })
-      const params = buildCgiParams(info, overrides.scriptFilename === undefined ? location : { ...location, scriptFilename: overrides.scriptFilename }, {
-        role: 'responder',
-        stripRequestUri: host.stripRequestUri,
-        extraVariables: extra
-      })
-      const backendName = `${host.name === '' ? route.mapping.key : host.name} ${formatAddress(proc.address)}`
+      const host = this.hostFor(d.mapping, proc, d.role)
+      if (host === undefined || (d.accept !== undefined && !d.accept(host))) {
+        // a process of another role (or backend) under the same key
+        this.pool.release(proc)
+        continue
+      }
+      attempts++
+      const backendName = `${host.name === '' ? d.mapping.key : host.name} ${formatAddress(proc.address)}`
       try {
-        response = await this.clientFor(proc, host).request({
-          role: Role.RESPONDER,
-          params,
-          body: prepared.body,
-          signal: abort.signal,
+        const response = await this.clientFor(proc, host).request({
+          role: d.role === 'authorizer' ? Role.AUTHORIZER : Role.RESPONDER,
+          params: d.params(host),
+          body: d.body,
+          signal: d.signal,
           onStderr: (chunk) => logStderr(request.log, backendName, chunk)
         })
         this.pool.reportConnect(proc, 'connected')
+        finished(response.body, () => this.pool.release(proc))
+        return { response, host }
       } catch (err) {
         this.pool.release(proc)
         const failure = connectFailureKind(err)
@@ -198,27 +271,11 @@ export class Gateway {
         lastError = err
       }
     }
-    if (response === undefined || proc === undefined) {
-      reply.header('retry-after', String(this.pool.retryAfterSeconds(route.mapping.key)))
-      throw lastError ?? new NoBackendError(`every backend for ${route.mapping.key} is down or disabled`)
-    }
-    const picked = proc
-    finished(response.body, () => this.pool.release(picked))
-
-    const local = localRedirectTarget(response)
-    if (local !== undefined) {
-      response.body.resume()
-      if (redirects >= MAX_LOCAL_REDIRECTS) throw new TooManyRedirectsError(MAX_LOCAL_REDIRECTS)
-      const next = parseTarget('GET', local)
-      const resolution = await this.resolve(next.path)
-      if (resolution.kind === 'route') return this.serve(request, reply, resolution.route, next, {}, redirects + 1)
-      // not one of ours: let the client follow it
-      return reply.redirect(local, 302)
-    }
-    return this.sendResponse(request, reply, response)
+    reply.header('retry-after', String(this.pool.retryAfterSeconds(d.mapping.key)))
+    throw lastError ?? new NoBackendError(`every backend for ${d.mapping.key} is down or disabled`)
   }
 
-  private sendResponse (request: FastifyRequest, reply: FastifyReply, response: FastcgiResponse): FastifyReply {
+  private sendResponse (request: FastifyRequest, reply: FastifyReply, response: FastcgiResponse, host: HostConfig): FastifyReply | Promise<FastifyReply> {
     const status = response.status
     if (status > 599) {
       // Node serves 600-999, but Fastify refuses them; a backend should not depend on them.
@@ -236,6 +293,12 @@ export class Gateway {
       else if (Array.isArray(existing)) existing.push(value)
       else headers[lower] = [existing, value]
     }
+    if (host.xSendfile && status === response.status) {
+      const directive = findSendfileDirective(response.headers)
+      if (directive !== undefined) {
+        return replyWithSendfile(request, reply, { status, headers, body: response.body, docroots: host.xSendfileDocroot }, directive)
+      }
+    }
     reply.code(status)
     reply.headers(headers)
     if (request.method === 'HEAD' || status === 204 || status === 304 || status < 200) {
@@ -246,8 +309,17 @@ export class Gateway {
     return reply.send(response.body)
   }
 
-  private hostFor (mapping: MappingConfig, proc: Proc): HostConfig {
-    return mapping.hosts.find((h) => h.name === proc.name && h.mode === 'responder') ?? (mapping.hosts[0] as HostConfig)
+  /** The mapping's host of `role` that `proc` belongs to; undefined when it is another role's. */
+  private hostFor (mapping: MappingConfig, proc: Proc, role: 'responder' | 'authorizer'): HostConfig | undefined {
+    let named: HostConfig | undefined
+    for (const host of mapping.hosts) {
+      if (host.name !== proc.name) continue
+      // unlabelled hosts share the name '': the address tells them apart
+      if (procOfHost(host, proc)) return host.mode === role ? host : undefined
+      if (host.mode === role) named ??= host
+    }
+    if (named !== undefined) return named
+    return mapping.hosts.every((h) => h.mode === role) ? mapping.hosts[0] : undefined
   }
 
   private clientFor (proc: Proc, host: HostConfig): BackendClient {
@@ -287,7 +359,33 @@ export class Gateway {
   }
 }
 
-function parseTarget (method: string, rawTarget: string): TargetOverride {
+/** The authorizer's variables, then the application's extras; names the gateway sets are never overridden. */
+function extraVariables (request: FastifyRequest, params: Record<string, string> | undefined): Array<[string, string]> | undefined {
+  const granted = peekVariables(request)
+  if (granted === undefined && params === undefined) return undefined
+  const extra: Array<[string, string]> = []
+  if (granted !== undefined) {
+    for (const [name, value] of Object.entries(granted)) {
+      if (!isGatewayVariable(name)) extra.push([name, value])
+    }
+  }
+  if (params !== undefined) extra.push(...Object.entries(params))
+  return extra
+}
+
+/** Spawned processes listen on `<socket>-<n>` or `port + n` (pool/host.ts procAddress). */
+function procOfHost (host: HostConfig, proc: Proc): boolean {
+  const a = host.address
+  const b = proc.address
+  if (a.kind === 'unix' && b.kind === 'unix') return b.path === a.path || (host.spawned && b.path.startsWith(`${a.path}-`))
+  if (a.kind === 'tcp' && b.kind === 'tcp') {
+    if (!host.spawned) return a.host === b.host && a.port === b.port
+    return b.port >= a.port && b.port < a.port + host.maxProcs
+  }
+  return false
+}
+
+export function parseTarget (method: string, rawTarget: string): TargetOverride {
   const { path: urlPath, query } = normalizeRequestTarget(rawTarget)
   return { method, rawTarget, path: urlPath, query }
 }

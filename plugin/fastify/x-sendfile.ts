@@ -1,0 +1,234 @@
+// X-Sendfile family (lighttpd reference 5.6), for backends with `xSendfile`: the backend names
+// a file and the gateway sends it instead of the backend's body. X-Sendfile2 (byte ranges of
+// one or more files) wins over X-Sendfile, which wins over the deprecated X-LIGHTTPD-send-file.
+// Single files go out through @fastify/send (Range, conditional requests, MIME type).
+//
+// xSendfileDocroot is the security boundary: the path is decoded and normalized, checked
+// against the roots, then resolved with realpath and checked again, so neither `..`, `%2e%2e`,
+// a symbolic link leading out nor a sibling folder sharing a prefix gets through.
+import fs from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import type { Stats } from 'node:fs'
+import { Readable } from 'node:stream'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
+import { send } from '@fastify/send'
+import { decodePath, isPathInside, removeDotSegments } from '../cgi/url-path'
+import { BadSendfileError, SendfileForbiddenError, SendfileNotFoundError } from '../errors'
+
+export type SendfileDirective =
+  | { readonly kind: 'file', readonly header: string, readonly value: string }
+  | { readonly kind: 'ranges', readonly values: readonly string[] }
+
+/** The headers this module consumes; none of them ever reaches the client when acted upon. */
+export function isSendfileHeader (lowerName: string): boolean {
+  return lowerName === 'x-sendfile' || lowerName === 'x-sendfile2' || lowerName === 'x-lighttpd-send-file'
+}
+
+/** What the backend asked for, by lighttpd's precedence; undefined when nothing. */
+export function findSendfileDirective (headers: ReadonlyArray<readonly [string, string]>): SendfileDirective | undefined {
+  const ranges: string[] = []
+  let sendfile: string | undefined
+  let legacy: string | undefined
+  for (const [name, value] of headers) {
+    if (name.length < 10 || (name.charCodeAt(0) | 0x20) !== 0x78 /* x */) continue
+    const lower = name.toLowerCase()
+    if (lower === 'x-sendfile2') ranges.push(value)
+    else if (lower === 'x-sendfile') sendfile ??= value
+    else if (lower === 'x-lighttpd-send-file') legacy ??= value
+  }
+  if (ranges.length > 0) return { kind: 'ranges', values: ranges }
+  if (sendfile !== undefined) return { kind: 'file', header: 'X-Sendfile', value: sendfile }
+  if (legacy !== undefined) return { kind: 'file', header: 'X-LIGHTTPD-send-file', value: legacy }
+  return undefined
+}
+
+export interface SendfileResponse {
+  /** the backend's status */
+  readonly status: number
+  /** the backend's headers as they would go to the client (lower-case names) */
+  readonly headers: Record<string, string | string[]>
+  /** the backend's body: ignored (drained a little, then the backend connection is dropped) */
+  readonly body: Readable
+  readonly docroots: readonly string[] | undefined
+}
+
+// a backend that sends a body beside X-Sendfile usually sends little; past this, drop it
+const DISCARD_LIMIT = 64 * 1024
+
+/** Sends the file(s) named by `directive` in place of the backend's body. */
+export async function replyWithSendfile (request: FastifyRequest, reply: FastifyReply, response: SendfileResponse, directive: SendfileDirective): Promise<FastifyReply> {
+  discardBody(response.body)
+  const headers: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(response.headers)) {
+    // the file decides the length; lighttpd removes the backend's Content-Length too
+    if (isSendfileHeader(name) || name === 'content-length') continue
+    headers[name] = value
+  }
+  if (directive.kind === 'ranges') return await sendRanges(request, reply, response.status, headers, directive.values, response.docroots)
+
+  const file = await locate(request.log, directive.header, directive.value, response.docroots)
+  if (!file.stat.isFile()) {
+    request.log.warn({ header: directive.header, path: file.path }, 'X-Sendfile names something that is not a regular file; answering 403')
+    throw new SendfileForbiddenError()
+  }
+  if (response.status !== 200) {
+    // lighttpd keeps a non-200 status and sends the file as the body, without validators
+    delete headers['content-range']
+    headers['content-length'] = String(file.stat.size)
+    reply.code(response.status).headers(headers)
+    if (request.method === 'HEAD' || response.status === 204 || response.status === 304) return reply.send()
+    return reply.send(createReadStream(file.path))
+  }
+
+  const backendType = headers['content-type'] !== undefined
+  const result = await send(request.raw, encodeFsPath(file.path), {
+    dotfiles: 'allow',
+    index: false,
+    // the backend's Cache-Control and Content-Type go along; send only fills in what is missing
+    cacheControl: false,
+    contentType: !backendType,
+    acceptRanges: true,
+    etag: true,
+    lastModified: true
+  })
+  if (result.type === 'error') {
+    const status = result.statusCode
+    if (status === 404) throw new SendfileNotFoundError()
+    if (status !== 412 && status !== 416) {
+      request.log.warn({ header: directive.header, path: file.path, status }, 'X-Sendfile file could not be sent')
+      throw new SendfileForbiddenError()
+    }
+    // 412 / 416 are answers to the client's own conditions: send's page, Content-Range included
+    result.stream.destroy()
+    reply.code(status)
+    for (const [name, value] of Object.entries(result.headers)) {
+      if (name.toLowerCase() !== 'content-length' && name.toLowerCase() !== 'content-type') reply.header(name, String(value))
+    }
+    return reply.send()
+  }
+  delete headers['content-range']
+  if (result.statusCode === 304) {
+    delete headers['content-type']
+    delete headers['content-disposition']
+  }
+  for (const [name, value] of Object.entries(result.headers)) headers[name.toLowerCase()] = String(value)
+  reply.code(result.statusCode).headers(headers)
+  if (result.statusCode === 304 || request.method === 'HEAD') {
+    result.stream.destroy()
+    return reply.send()
+  }
+  return reply.send(result.stream)
+}
+
+interface LocatedFile {
+  /** realpath */
+  readonly path: string
+  readonly stat: Stats
+}
+
+/**
+ * Decode, normalize, check against the docroots, realpath, check again, stat.
+ * 502 for a path that cannot be decoded or is relative, 403 outside the roots, 404 missing.
+ */
+async function locate (log: FastifyBaseLogger, header: string, raw: string, docroots: readonly string[] | undefined): Promise<LocatedFile> {
+  let decoded: string
+  try {
+    decoded = decodePath(raw.trim())
+  } catch {
+    throw new BadSendfileError(`${header} path cannot be decoded`)
+  }
+  if (decoded.charCodeAt(0) !== 0x2f) throw new BadSendfileError(`${header} path is not absolute`)
+  const normalized = removeDotSegments(decoded)
+  if (docroots !== undefined && !docroots.some((root) => isPathInside(root, normalized))) {
+    log.warn({ header, path: normalized }, 'X-Sendfile path is outside xSendfileDocroot; answering 403')
+    throw new SendfileForbiddenError()
+  }
+  let real: string
+  try {
+    real = await fs.realpath(normalized)
+  } catch (err) {
+    throw fileError(log, header, normalized, err)
+  }
+  if (docroots !== undefined) {
+    const roots = await Promise.all(docroots.map(async (root) => await fs.realpath(root).catch(() => root)))
+    if (!roots.some((root) => isPathInside(root, real))) {
+      log.warn({ header, path: normalized, realpath: real }, 'X-Sendfile path leads outside xSendfileDocroot (symbolic link); answering 403')
+      throw new SendfileForbiddenError()
+    }
+  }
+  try {
+    return { path: real, stat: await fs.stat(real) }
+  } catch (err) {
+    throw fileError(log, header, real, err)
+  }
+}
+
+function fileError (log: FastifyBaseLogger, header: string, path: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new SendfileNotFoundError()
+  log.warn({ header, path, code }, 'X-Sendfile file cannot be opened; answering 403')
+  return new SendfileForbiddenError()
+}
+
+interface RangePart {
+  readonly path: string
+  readonly start: number
+  /** inclusive; end < start for an empty part */
+  readonly end: number
+}
+
+// `<url-encoded path> <start>-[<end>]`
+const RANGE_ITEM = /^(\S+) (\d{1,15})-(\d{0,15})$/
+
+/** X-Sendfile2: `path range[, path range]` in every header, parts sent one after the other. */
+async function sendRanges (request: FastifyRequest, reply: FastifyReply, status: number, headers: Record<string, string | string[]>, values: readonly string[], docroots: readonly string[] | undefined): Promise<FastifyReply> {
+  const items: Array<{ path: string, start: number, end: number | undefined }> = []
+  for (const value of values) {
+    for (const item of value.split(',')) {
+      const match = RANGE_ITEM.exec(item.trim())
+      if (match === null) throw new BadSendfileError('X-Sendfile2 wants `path start-end` items')
+      const start = Number(match[2])
+      const end = match[3] === '' ? undefined : Number(match[3])
+      if (end !== undefined && start > end + 1) throw new BadSendfileError('X-Sendfile2 range ends before it starts')
+      items.push({ path: match[1] as string, start, end })
+    }
+  }
+  const parts: RangePart[] = []
+  let length = 0
+  for (const item of items) {
+    const file = await locate(request.log, 'X-Sendfile2', item.path, docroots)
+    if (!file.stat.isFile()) throw new BadSendfileError('X-Sendfile2 names something that is not a regular file')
+    // lighttpd does not check ranges against the file; here they are cut at its end
+    const last = Math.min(item.end ?? file.stat.size - 1, file.stat.size - 1)
+    const start = Math.min(item.start, file.stat.size)
+    if (last >= start) length += last - start + 1
+    parts.push({ path: file.path, start, end: last })
+  }
+  headers['content-length'] = String(length)
+  reply.code(status).headers(headers)
+  if (request.method === 'HEAD' || status === 204 || status === 304) return reply.send()
+  return reply.send(Readable.from(concatParts(parts)))
+}
+
+async function * concatParts (parts: readonly RangePart[]): AsyncGenerator<Buffer> {
+  for (const part of parts) {
+    if (part.end < part.start) continue
+    for await (const chunk of createReadStream(part.path, { start: part.start, end: part.end })) yield chunk as Buffer
+  }
+}
+
+/** @fastify/send takes a URL-encoded path; a file name may hold `%`, `?` or `#`. */
+export function encodeFsPath (file: string): string {
+  return file.split('/').map((segment) => encodeURIComponent(segment)).join('/')
+}
+
+function discardBody (body: Readable): void {
+  let seen = 0
+  body.on('error', () => {})
+  body.on('data', (chunk: Buffer) => {
+    seen += chunk.length
+    // dropping the body aborts the backend request: its connection is closed, not kept
+    if (seen > DISCARD_LIMIT) body.destroy()
+  })
+  body.resume()
+}
