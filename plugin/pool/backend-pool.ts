@@ -638,7 +638,8 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     if (this.phase !== 'running') return
     const now = Date.now()
     for (const pgid of this.groups) {
-      if (!groupExists(pgid)) this.groups.delete(pgid)
+      // cheap check only; groupsGone() at close looks closer
+      if (!signalGroup(pgid, 0)) this.groups.delete(pgid)
     }
     for (const host of this.hosts.values()) {
       const { minProcs, maxProcs, maxLoadPerProc, idleTimeout } = host.spec

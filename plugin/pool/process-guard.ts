@@ -20,12 +20,32 @@ function onExit (): void {
   for (const member of members) member.killNowSync()
 }
 
+function emitterCount (holder: object, key: string | symbol): number {
+  const emitter: unknown = Reflect.get(holder, key)
+  if (typeof emitter !== 'object' || emitter === null) return 0
+  const count: unknown = Reflect.get(emitter, 'count')
+  return typeof count === 'number' ? count : 0
+}
+
+/**
+ * Listeners that would really handle the signal. signal-exit (v3 and v4, loaded by many tools)
+ * listens too but stands aside whenever anyone else listens, and relies on the convention that
+ * its listeners number its published `count`; counting it as a handler would leave nobody to
+ * end the process.
+ */
+function handlingListeners (signal: NodeJS.Signals): number {
+  const signalExit = emitterCount(globalThis, Symbol.for('signal-exit emitter')) +
+    emitterCount(process, '__signal_exit_emitter__')
+  return Math.max(0, process.listenerCount(signal) - signalExit)
+}
+
 function finish (signal: NodeJS.Signals): void {
   inProgress.delete(signal)
   if (!installed) process.removeListener(signal, onSignal)
   // Another listener already ran for this delivery and owns the decision to exit; with nobody
-  // else listening, the default action (terminate) is what the sender asked for.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+  // else listening, the default action (terminate) is what the sender asked for, and a
+  // signal-exit listener, now alone, runs its exit hooks and terminates.
+  if (handlingListeners(signal) === 0) process.kill(process.pid, signal)
 }
 
 function onSignal (signal: NodeJS.Signals): void {

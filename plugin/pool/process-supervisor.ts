@@ -1,5 +1,6 @@
 // Starting, signalling and watching one backend process, and the back-off between respawns.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import type { ChildCommand } from './child-env'
 
@@ -93,15 +94,35 @@ export function signalGroup (pid: number, signal: NodeJS.Signals | number): bool
   }
 }
 
-/** Whether any process (a zombie included) still belongs to process group `pgid`. */
+/**
+ * Whether a live process still belongs to process group `pgid`. Zombies do not count: orphaned
+ * workers are reparented to pid 1, and not every pid 1 (container init shims) reaps them.
+ */
 export function groupExists (pgid: number): boolean {
   try {
     process.kill(-pgid, 0)
-    return true
   } catch {
-    // EPERM: it exists but is not ours to signal, which for a group we created means reused
     return false
   }
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return true // no procfs: the kernel says the group exists, believe it
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'latin1')
+    } catch {
+      continue // exited while we looked
+    }
+    // fields after "(comm)": state ppid pgrp ...
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true
+  }
+  return false
 }
 
 /** Respawn delay: doubles after each exit, back to the start once a process has proved stable. */
