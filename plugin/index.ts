@@ -1,12 +1,15 @@
 // fastify-fastcgi: lighttpd's mod_fastcgi as a Fastify plugin. This file only wires the
 // layers together: options -> config, the pool, the gateway, routes, decorators, onClose.
 import fp from 'fastify-plugin'
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { normalizeOptions } from './fastify/options'
 import type { FastcgiPluginOptions } from './fastify/options'
 import { Gateway } from './fastify/gateway'
 import type { ReplyFastcgiOptions } from './fastify/gateway'
 import { registerRoutes } from './fastify/routes'
+import { Authorizers } from './fastify/authorizer'
+import type { AuthorizerHook } from './fastify/authorizer'
+import { setVariables, variablesOf } from './fastify/request-state'
 import { BackendPool } from './pool'
 import type { BackendInfo } from './pool'
 
@@ -16,6 +19,11 @@ export interface FastcgiDecorator {
   backends (): BackendInfo[]
   stats (): Record<string, number>
   prometheus (): string
+  /**
+   * The authorizer of a mapping (its key) or of one backend (its label), as a hook for routes
+   * of the application's choice: `preHandler: app.fastcgi.authorizer('auth')`.
+   */
+  authorizer (name: string): AuthorizerHook
 }
 
 declare module 'fastify' {
@@ -24,6 +32,10 @@ declare module 'fastify' {
   }
   interface FastifyReply {
     fastcgi (options?: ReplyFastcgiOptions): Promise<FastifyReply | undefined>
+  }
+  interface FastifyRequest {
+    /** Variables an approving FastCGI authorizer granted (its Variable-NAME headers, NAME encoded as lighttpd does). */
+    fastcgiVariables: Record<string, string>
   }
 }
 
@@ -41,14 +53,23 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     throw err
   }
   const gateway = new Gateway(config, pool, fastify.log)
+  const authorizers = new Authorizers(config, gateway)
 
   const decorator: FastcgiDecorator = {
     pool,
     backends: () => pool.backends(),
     stats: () => pool.stats(),
-    prometheus: () => pool.prometheus()
+    prometheus: () => pool.prometheus(),
+    authorizer: (name) => authorizers.hook(name)
   }
   fastify.decorate('fastcgi', decorator)
+  if (!fastify.hasRequestDecorator('fastcgiVariables')) {
+    fastify.decorateRequest('fastcgiVariables', {
+      getter (this: FastifyRequest) { return variablesOf(this) },
+      setter (this: FastifyRequest, value: Record<string, string>) { setVariables(this, value) }
+    })
+  }
+  if (authorizers.active) fastify.addHook('onRequest', authorizers.onRequest)
   fastify.decorateReply('fastcgi', function (this: FastifyReply, replyOptions?: ReplyFastcgiOptions) {
     return gateway.handleReply(this.request, this, replyOptions ?? {})
   })
@@ -75,6 +96,7 @@ export const fastifyFastcgi = fp(plugin, { fastify: '5.x', name: 'fastify-fastcg
 export default fastifyFastcgi
 export type { FastcgiPluginOptions, FastcgiHostOptions, FastcgiMapping } from './fastify/options'
 export type { ReplyFastcgiOptions } from './fastify/gateway'
+export type { AuthorizerHook } from './fastify/authorizer'
 
 // CommonJS: `require('fastify-fastcgi')` is the plugin itself, with `.default` and `.fastifyFastcgi`
 module.exports = fastifyFastcgi

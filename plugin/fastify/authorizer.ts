@@ -1,0 +1,212 @@
+// FastCGI authorizers (lighttpd reference 6) as Fastify hooks. A mapping whose hosts have
+// `mode: 'authorizer'` guards the requests it matches (suffix or prefix, check-local as for
+// responders) from an onRequest hook; `fastify.fastcgi.authorizer(name)` gives the same check
+// as a hook for routes of the application's choice.
+//
+// The authorizer gets FCGI_AUTHORIZER, the request's CGI variables, no CONTENT_LENGTH and an
+// empty STDIN. Its whole (bounded) response is read before anything is decided. 200 (or no
+// Status) approves: Variable-NAME headers become request.fastcgiVariables and extra params
+// of a later responder request, and the request goes on to whatever serves it. Any other
+// status is the answer: the authorizer's status, headers and body go to the client (all its
+// headers, unlike 1.4.69 which drops those before Status; never Variable-*). Every failure
+// denies: down 503, timeout 504, garbage 502.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Readable } from 'node:stream'
+import { buildCgiParams, cgiVariableName, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
+import { AuthorizerBodyTooLargeError, AuthorizerStatusError, InvalidOptionError } from '../errors'
+import type { FastcgiResponse } from '../client/exchange'
+import { parseTarget } from './gateway'
+import type { Gateway } from './gateway'
+import { buildRequestInfo } from './request-info'
+import type { TargetOverride } from './request-info'
+import { authorizedDocroot, isApprovedBy, markApproved, setAuthorizedDocroot, variablesOf } from './request-state'
+import { serveFromDocroot } from './static-docroot'
+import type { FastcgiConfig, HostConfig, MappingConfig } from './options'
+
+/** What `fastify.fastcgi.authorizer(name)` returns: usable as onRequest or preHandler. */
+export type AuthorizerHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
+
+/** An authorizer's answer is a decision, not a document: its body is kept in memory up to this. */
+export const AUTHORIZER_BODY_LIMIT = 1024 * 1024
+
+// Never from an authorizer to a client: hop-by-hop, the length (recomputed), gateway-private.
+const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'content-length', 'x-sendfile', 'x-sendfile2'])
+
+function isVariableHeader (name: string): boolean {
+  return name.length > 9 && name.slice(0, 9).toLowerCase() === 'variable-'
+}
+
+interface Guard {
+  /** the configured mapping, all its hosts (the pool picks among them) */
+  readonly mapping: MappingConfig
+  /** a backend label: only that host of the mapping */
+  readonly label?: string
+}
+
+export class Authorizers {
+  /** authorizer mappings with only their authorizer hosts, for matching */
+  private readonly keys: readonly MappingConfig[]
+  private readonly originals: ReadonlyMap<string, MappingConfig>
+  private readonly prefixOnly: boolean
+
+  constructor (private readonly config: FastcgiConfig, private readonly gateway: Gateway) {
+    const keys: MappingConfig[] = []
+    for (const mapping of config.mappings) {
+      const hosts = mapping.hosts.filter((h) => h.mode === 'authorizer')
+      if (hosts.length > 0) keys.push({ ...mapping, hosts })
+    }
+    this.keys = keys
+    this.originals = new Map(config.mappings.map((m) => [m.key, m]))
+    this.prefixOnly = keys.every((k) => k.kind === 'prefix')
+  }
+
+  /** Is any mapping an authorizer (then index.ts installs onRequest)? */
+  get active (): boolean {
+    return this.keys.length > 0
+  }
+
+  /** The onRequest hook for authorizer mappings. */
+  readonly onRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const rawTarget = request.raw.url ?? '/'
+    const target = parseTarget(request.method, rawTarget)
+    // cheap exit for the common case: prefix keys only, none of them matches
+    if (this.prefixOnly && !this.keys.some((k) => target.path.startsWith(k.key))) return undefined
+    const resolution = await this.gateway.resolve(target.path, this.config.documentRoot, this.keys)
+    switch (resolution.kind) {
+      case 'not-ours':
+        return undefined
+      case 'not-found':
+        // check-local: lighttpd's core answers 404 and nothing else serves the request
+        reply.callNotFound()
+        return reply
+      case 'forbidden':
+        return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'Forbidden' })
+      case 'redirect': {
+        const q = rawTarget.indexOf('?')
+        return reply.redirect(resolution.location + (q === -1 ? '' : rawTarget.slice(q)), 301)
+      }
+      case 'route':
+        break
+    }
+    const { mapping, scriptName } = resolution.route
+    const original = this.originals.get(mapping.key) ?? mapping
+    if (isApprovedBy(request, mapping.key)) return undefined
+    const checkLocal = (mapping.hosts[0] as HostConfig).checkLocal
+    const decision = await this.authorize(request, reply, { mapping: original }, target, checkLocal ? scriptName : target.path)
+    if (decision !== 'approved') return decision
+    const docroot = authorizedDocroot(request)
+    // nothing routes the request (no responder route, no application route): the docroot serves it
+    if (docroot !== undefined && request.is404) return await serveFromDocroot(request, reply, docroot, target.path)
+    return undefined
+  }
+
+  /** `fastify.fastcgi.authorizer(name)`: name is a mapping key or a backend label. */
+  hook (name: string): AuthorizerHook {
+    const guard = this.find(name)
+    return async (request, reply) => {
+      if (isApprovedBy(request, guard.mapping.key)) return undefined
+      const target = parseTarget(request.method, request.raw.url ?? '/')
+      const decision = await this.authorize(request, reply, guard, target, target.path)
+      return decision === 'approved' ? undefined : decision
+    }
+  }
+
+  private find (name: string): Guard {
+    const byKey = this.keys.find((k) => k.key === name)
+    if (byKey !== undefined) return { mapping: this.originals.get(name) ?? byKey }
+    for (const key of this.keys) {
+      if (key.hosts.some((h) => h.name === name)) return { mapping: this.originals.get(key.key) ?? key, label: name }
+    }
+    const known = this.keys.flatMap((k) => [k.key, ...k.hosts.map((h) => h.name).filter((n) => n !== '')])
+    throw new InvalidOptionError(`fastcgi.authorizer(${JSON.stringify(name)}): no authorizer mapping or backend has that name` +
+      (known.length === 0 ? ' (no backend has mode: \'authorizer\')' : `; known: ${known.map((k) => JSON.stringify(k)).join(', ')}`))
+  }
+
+  /** Asks the authorizer; 'approved', or the reply that carries its denial. Throws on any failure. */
+  private async authorize (request: FastifyRequest, reply: FastifyReply, guard: Guard, target: TargetOverride, scriptName: string): Promise<'approved' | FastifyReply> {
+    const { config } = this
+    const info = buildRequestInfo(request, target, undefined, config.serverSoftware, config.serverName)
+    const abort = new AbortController()
+    const onClientGone = (): void => {
+      if (!reply.raw.writableFinished) abort.abort()
+    }
+    reply.raw.once('close', onClientGone)
+    const label = guard.label
+    const exchange = async (): Promise<{ response: FastcgiResponse, host: HostConfig, body: Buffer }> => {
+      const { response, host } = await this.gateway.dispatch(request, reply, {
+        mapping: guard.mapping,
+        role: 'authorizer',
+        ...(label === undefined ? {} : { accept: (host: HostConfig) => host.name === label }),
+        body: undefined,
+        signal: abort.signal,
+        hint: { path: target.path, host: (request.headers.host ?? '').toLowerCase(), clientAddress: request.ip },
+        params: (host) => buildCgiParams(info, resolveScriptLocation({
+          scriptName,
+          pathInfo: '',
+          documentRoot: config.documentRoot,
+          docroot: host.docroot,
+          brokenScriptfilename: false
+        }), { role: 'authorizer', stripRequestUri: host.stripRequestUri })
+      })
+      return { response, host, body: await readBounded(response.body, AUTHORIZER_BODY_LIMIT) }
+    }
+    let answer
+    try {
+      answer = await exchange()
+    } finally {
+      reply.raw.removeListener('close', onClientGone)
+    }
+    const { response, host, body } = answer
+    const authorizer = host.name === '' ? guard.mapping.key : host.name
+    const status = response.status
+    if (status === 200) {
+      const vars = variablesOf(request)
+      for (const [name, value] of response.headers) {
+        if (!isVariableHeader(name)) continue
+        const cgiName = cgiVariableName(name.slice(9))
+        if (isGatewayVariable(cgiName) || cgiName === 'HTTP_PROXY') {
+          request.log.warn({ authorizer, variable: cgiName }, 'FastCGI authorizer Variable- header would override a variable the gateway sets; refused')
+          continue
+        }
+        const before = vars[cgiName]
+        vars[cgiName] = before === undefined ? value : `${before}, ${value}`
+      }
+      markApproved(request, guard.mapping.key)
+      if (host.docroot !== undefined) setAuthorizedDocroot(request, host.docroot)
+      return 'approved'
+    }
+    if (status < 200 || status > 599) {
+      request.log.warn({ authorizer, status }, 'FastCGI authorizer answered a status that cannot be sent; denying with 502')
+      throw new AuthorizerStatusError(status)
+    }
+    const headers: Record<string, string | string[]> = {}
+    for (const [name, value] of response.headers) {
+      const lower = name.toLowerCase()
+      if (DROPPED.has(lower) || lower.startsWith('x-lighttpd-') || isVariableHeader(lower)) continue
+      const existing = headers[lower]
+      if (existing === undefined) headers[lower] = value
+      else if (Array.isArray(existing)) existing.push(value)
+      else headers[lower] = [existing, value]
+    }
+    request.log.debug({ authorizer, status }, 'FastCGI authorizer denied the request')
+    reply.code(status).headers(headers)
+    if (status === 204 || status === 304 || request.method === 'HEAD') return reply.send()
+    return reply.send(body)
+  }
+}
+
+/** The whole body, or AuthorizerBodyTooLargeError (and the backend request dropped). */
+async function readBounded (body: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    const buf = chunk as Buffer
+    size += buf.length
+    if (size > limit) {
+      body.destroy()
+      throw new AuthorizerBodyTooLargeError(limit)
+    }
+    chunks.push(buf)
+  }
+  return Buffer.concat(chunks, size)
+}
