@@ -8,6 +8,7 @@ import { freePort } from '../helpers/ports'
 import { makeTempDir } from '../helpers/tmp'
 import { buildCApp } from '../helpers/libfcgi'
 import { withStaleSocket } from '../fixtures/pool/stale-socket'
+import { guardInstalled } from '../../plugin/pool/process-guard'
 import {
   PHP_CGI, alive, groupMembers, nextEvent, phpGet, recordingLogger, spec, tcp, unix, waitFor
 } from '../fixtures/pool/support'
@@ -76,9 +77,11 @@ t.test('php-cgi on TCP port + n, host defaulting to 127.0.0.1', async (t) => {
   t.equal(info?.address, `tcp:127.0.0.1:${port}`)
   const answer = await phpGet(tcp(port))
   t.equal(answer.body, 'hello from php\n')
+  t.ok(guardInstalled(), 'SIGTERM/SIGINT/exit handlers while processes exist')
   const pid = info?.pid ?? -1
   await p.close()
   t.notOk(alive(pid))
+  t.notOk(guardInstalled(), 'and removed by close()')
   // the port is free again: something else can listen on it
   const p2 = pool()
   t.teardown(() => p2.close())
