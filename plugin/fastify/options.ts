@@ -200,6 +200,21 @@ export function camelCase (name: string): string {
   return name.replace(/[-_]+([a-zA-Z])/g, (_m, c: string) => c.toUpperCase())
 }
 
+/** `.binPath` for an identifier, `['.php']` otherwise: how the option is written in JavaScript. */
+export function pathPart (key: string | number): string {
+  if (typeof key === 'number') return `[${key}]`
+  if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) return `.${key}`
+  return `['${key.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`
+}
+
+const LOOPBACK_HOSTS = ['localhost', '::1', '[::1]', '0:0:0:0:0:0:0:1']
+
+/** 127.0.0.0/8, ::1, localhost: where a backend the plugin spawns may listen. */
+export function isLoopbackHost (host: string): boolean {
+  if (LOOPBACK_HOSTS.includes(host.toLowerCase())) return true
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(host)
+}
+
 function suggest (name: string, known: readonly string[]): string {
   const camel = camelCase(name)
   const exact = known.find((k) => k.toLowerCase() === camel.toLowerCase())
@@ -276,10 +291,11 @@ function checkValue (where: string, kind: Kind, value: unknown): void {
   }
 }
 
-function checkKnownKeys (where: string, value: Record<string, unknown>, known: readonly string[]): void {
+function checkKnownKeys (where: string, value: Record<string, unknown>, known: readonly string[], what: string): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
-      throw new InvalidOptionError(`${where}.${key} is not an option${suggest(key, known)}`)
+      const hint = suggest(key, known)
+      throw new InvalidOptionError(`${where}${pathPart(key)} is not ${what}${hint === '' ? ` (expected one of: ${known.join(', ')})` : hint}`)
     }
   }
 }
@@ -291,42 +307,65 @@ function warnIfSeconds (warnings: string[], where: string, value: number | undef
 }
 
 function normalizeHost (where: string, mappingKey: string, name: string, raw: unknown, warnings: string[]): HostConfig {
-  if (!isRecord(raw)) throw new InvalidOptionError(`${where} must be an object of host options, got ${JSON.stringify(raw)}`)
+  if (!isRecord(raw)) throw new InvalidOptionError(`${where} must be an object of host options ({ socket } or { host, port }, ...), got ${JSON.stringify(raw)}`)
   const hostKeys = Object.keys(HOST_OPTIONS)
-  checkKnownKeys(where, raw, hostKeys)
+  checkKnownKeys(where, raw, hostKeys, 'a host option')
   for (const [key, value] of Object.entries(raw)) {
-    if (value !== undefined) checkValue(`${where}.${key}`, HOST_OPTIONS[key as keyof FastcgiHostOptions], value)
+    if (value !== undefined) checkValue(`${where}${pathPart(key)}`, HOST_OPTIONS[key as keyof FastcgiHostOptions], value)
   }
   const o = raw as FastcgiHostOptions
   if (o.socket !== undefined && (o.host !== undefined || o.port !== undefined)) {
-    throw new InvalidOptionError(`${where}: either host/port or socket, not both`)
+    throw new InvalidOptionError(`${where} sets both socket and ${o.host !== undefined ? 'host' : 'port'}: expected either socket (a unix socket) or host and port (TCP), not both`)
+  }
+  if (o.host !== undefined && o.host.startsWith('/') && o.port !== undefined) {
+    throw new InvalidOptionError(`${where}.host is a path (${JSON.stringify(o.host)}) but port is set too: expected socket for a unix socket, or an IP address in host`)
   }
   const binPath = o.binPath === undefined ? undefined : typeof o.binPath === 'string' ? o.binPath.trim().split(/[ \t]+/) : o.binPath
   const spawned = binPath !== undefined
   let address: BackendAddress
   if (o.socket !== undefined && o.socket !== '') {
-    if (Buffer.byteLength(o.socket) + (spawned ? 4 : 0) > 107) throw new InvalidOptionError(`${where}.socket is too long for a unix socket path`)
+    if (Buffer.byteLength(o.socket) + (spawned ? 4 : 0) > 107) throw new InvalidOptionError(`${where}.socket is too long for a unix socket path: expected at most ${spawned ? 103 : 107} bytes, got ${Buffer.byteLength(o.socket)}`)
     address = { kind: 'unix', path: o.socket }
   } else if (o.host !== undefined && o.host.startsWith('/') && o.port === undefined) {
     address = { kind: 'unix', path: o.host }
   } else {
-    if (o.host === undefined && !spawned) throw new InvalidOptionError(`${where}: host or socket (or binPath) must be set`)
-    if (o.port === undefined) throw new InvalidOptionError(`${where}.port must be set for a TCP backend`)
+    if (o.host === undefined && !spawned) throw new InvalidOptionError(`${where} has no address: expected socket, or host and port, or binPath (the plugin spawns the backend)`)
+    if (o.port === undefined) throw new InvalidOptionError(`${where}.port must be set for a TCP backend: expected a port number from 1 to 65535`)
+    if (spawned && o.host !== undefined && !isLoopbackHost(o.host)) {
+      throw new InvalidOptionError(`${where}.host is ${JSON.stringify(o.host)}, but binPath spawns the backend on this machine: expected a loopback address (127.0.0.1, ::1, localhost) or no host; for a backend on another machine drop binPath`)
+    }
     address = { kind: 'tcp', host: o.host ?? '127.0.0.1', port: o.port }
   }
   const maxProcs = spawned ? (o.maxProcs ?? 4) : 1
   const minProcs = spawned ? Math.min(o.minProcs ?? maxProcs, maxProcs) : 1
   if (!spawned) {
-    for (const key of ['binEnvironment', 'binCopyEnvironment', 'minProcs', 'maxProcs'] as const) {
-      if (o[key] !== undefined) throw new InvalidOptionError(`${where}.${key} needs binPath (it only applies to backends the plugin spawns)`)
+    for (const key of ['binEnvironment', 'binCopyEnvironment', 'minProcs', 'maxProcs', 'killSignal'] as const) {
+      if (o[key] !== undefined) throw new InvalidOptionError(`${where}.${key} needs binPath: it only applies to backends the plugin spawns (expected binPath, or no ${key})`)
+    }
+  } else {
+    if (o.maxProcs === 0) throw new InvalidOptionError(`${where}.maxProcs is 0: expected at least 1 process to spawn`)
+    if (o.minProcs !== undefined && o.minProcs > maxProcs) {
+      throw new InvalidOptionError(`${where}.minProcs (${o.minProcs}) is greater than maxProcs (${maxProcs}): expected minProcs <= maxProcs`)
+    }
+  }
+  const mode = o.mode ?? 'responder'
+  if (mode === 'authorizer') {
+    for (const key of ['xSendfile', 'allowXSendFile'] as const) {
+      if (o[key] === true) throw new InvalidOptionError(`${where}.${key} is true on an authorizer: expected xSendfile only on responders (an authorizer's answer is never a file to send)`)
     }
   }
   if (o.xSendfileDocroot !== undefined) {
+    if (o.xSendfile !== true && o.allowXSendFile !== true) {
+      throw new InvalidOptionError(`${where}.xSendfileDocroot is set but xSendfile is not true: expected xSendfile: true with it (or no xSendfileDocroot)`)
+    }
     for (const dir of o.xSendfileDocroot) {
-      if (!dir.startsWith('/')) throw new InvalidOptionError(`${where}.xSendfileDocroot entries must be absolute paths, got ${JSON.stringify(dir)}`)
+      if (!dir.startsWith('/')) throw new InvalidOptionError(`${where}.xSendfileDocroot entries must be absolute paths (starting with /), got ${JSON.stringify(dir)}`)
     }
   }
-  for (const key of ['disableTime', 'idleTimeout', 'connectTimeout', 'readTimeout', 'writeTimeout'] as const) {
+  if (o.fixRootScriptname === true && (mappingKey !== '/' || o.checkLocal !== false)) {
+    warnings.push(`${where}.fixRootScriptname has no effect: it applies only to the '/' prefix with checkLocal: false`)
+  }
+  for (const key of ['disableTime', 'idleTimeout', 'connectTimeout', 'readTimeout', 'writeTimeout', 'keepAliveTimeout', 'queueTimeout'] as const) {
     warnIfSeconds(warnings, `${where}.${key}`, o[key])
   }
   const strip = o.stripRequestUri === undefined || o.stripRequestUri === '' ? undefined : o.stripRequestUri.replace(/\/$/, '')
@@ -341,7 +380,7 @@ function normalizeHost (where: string, mappingKey: string, name: string, raw: un
     killSignal: o.killSignal ?? 'SIGTERM',
     listenBacklog: o.listenBacklog ?? 1024,
     checkLocal: o.checkLocal ?? true,
-    mode: o.mode ?? 'responder',
+    mode,
     docroot: o.docroot === '' ? undefined : o.docroot,
     minProcs,
     maxProcs,
@@ -373,31 +412,52 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
   // fastify's own register options (prefix, logLevel, ...) arrive here too
   const fastifyKeys = ['prefix', 'logLevel', 'logSerializers']
   const own = Object.fromEntries(Object.entries(options).filter(([key]) => !fastifyKeys.includes(key)))
-  checkKnownKeys('options', own, Object.keys(PLUGIN_OPTIONS))
+  checkKnownKeys('options', own, Object.keys(PLUGIN_OPTIONS), 'an option')
   for (const [key, value] of Object.entries(own)) {
     const kind = PLUGIN_OPTIONS[key as keyof FastcgiPluginOptions]
     if (value !== undefined && kind !== 'object') checkValue(key, kind, value)
   }
   const o = own as unknown as FastcgiPluginOptions
   if (!isRecord(o.server) || Object.keys(o.server).length === 0) {
-    throw new InvalidOptionError('server must map at least one extension or prefix to its backends')
+    throw new InvalidOptionError(`server must map at least one extension or prefix to its backends: expected { '.php': [{ socket: '/run/php/php-fpm.sock' }] } or similar, got ${JSON.stringify(o.server)}`)
   }
-  if (o.constraints !== undefined && !isRecord(o.constraints)) throw new InvalidOptionError('constraints must be an object')
+  if (o.constraints !== undefined && !isRecord(o.constraints)) throw new InvalidOptionError(`constraints must be an object of Fastify route constraints, got ${JSON.stringify(o.constraints)}`)
+  if (o.statusUrl !== undefined && !o.statusUrl.startsWith('/')) throw new InvalidOptionError(`statusUrl must be a URL path starting with /, got ${JSON.stringify(o.statusUrl)}`)
+  o.indexFiles?.forEach((name, i) => {
+    if (name === '') throw new InvalidOptionError(`indexFiles[${i}] is empty: expected a file name such as 'index.php'`)
+  })
+  for (const [from, to] of Object.entries(o.mapExtensions ?? {})) {
+    if (!(to in o.server)) {
+      throw new InvalidOptionError(`mapExtensions${pathPart(from)} maps to ${JSON.stringify(to)}, which is not a key of server: expected one of ${Object.keys(o.server).map((k) => JSON.stringify(k)).join(', ')}`)
+    }
+  }
   const warnings: string[] = []
+  warnIfSeconds(warnings, 'closeGrace', o.closeGrace)
   const mappings: MappingConfig[] = []
+  const spawnedSockets = new Map<string, { where: string, binPath: readonly string[] }>()
   for (const [key, value] of Object.entries(o.server)) {
-    if (key === '') throw new InvalidOptionError("server: '' is not an extension or a prefix")
-    const where = `server[${JSON.stringify(key)}]`
+    if (key === '') throw new InvalidOptionError("server[''] is not an extension or a prefix: expected a key like '.php' or '/app/'")
+    const where = `server${pathPart(key)}`
     const entries: Array<[string, unknown, string]> = Array.isArray(value)
-      ? value.map((host, i) => ['', host, `${where}[${i}]`])
+      ? value.map((host, i) => ['', host, `${where}${pathPart(i)}`])
       : isRecord(value)
-        ? Object.entries(value).map(([name, host]) => [name, host, `${where}.${name}`])
+        ? Object.entries(value).map(([name, host]) => [name, host, `${where}${pathPart(name)}`])
         : []
-    if (entries.length === 0) throw new InvalidOptionError(`${where} must list at least one backend`)
+    if (entries.length === 0) throw new InvalidOptionError(`${where} must list at least one backend: expected [{ ...host options }] or { name: { ...host options } }, got ${JSON.stringify(value)}`)
     if (!Array.isArray(value) && isRecord(value) && Object.keys(value).some((k) => k in HOST_OPTIONS)) {
       throw new InvalidOptionError(`${where} holds host options directly; wrap them in an array ([{ ... }]) or give the backend a name ({ app: { ... } })`)
     }
     const hosts = entries.map(([name, host, hostWhere]) => normalizeHost(hostWhere, key, name, host, warnings))
+    hosts.forEach((host, i) => {
+      const hostWhere = (entries[i] as [string, unknown, string])[2]
+      if (!host.spawned || host.address.kind !== 'unix') return
+      const path = host.address.path
+      const previous = spawnedSockets.get(path)
+      if (previous !== undefined && previous.binPath.join(' ') !== (host.binPath ?? []).join(' ')) {
+        throw new InvalidOptionError(`${hostWhere}.socket ${JSON.stringify(path)} is already used by ${previous.where} with a different binPath: expected one socket path per spawned program`)
+      }
+      spawnedSockets.set(path, { where: hostWhere, binPath: host.binPath ?? [] })
+    })
     mappings.push({ ...classifyKey(key), hosts })
   }
   const mapExtensions = new Map(Object.entries(o.mapExtensions ?? {}))

@@ -1,0 +1,95 @@
+// `fastify-fastcgi check lighttpd.conf`: the real bin script, run against a build of the
+// plugin made for this test (tsc into a temp dir, so a fresh clone without dist/ works and
+// other tests' use of dist/ is left alone).
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { makeTempDir } from '../helpers/tmp'
+import { parseLighttpdConfig } from '../../plugin/lighttpd'
+
+const ROOT = join(__dirname, '..', '..')
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'lighttpd')
+
+interface Run { status: number | null, stdout: string, stderr: string }
+
+const build = makeTempDir(t, 'ffcgi-cli-')
+const bin = join(build, 'bin', 'fastify-fastcgi.js')
+
+function run (args: string[], input?: string): Run {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    input,
+    encoding: 'utf8',
+    timeout: 30_000,
+    // the temp build resolves @fastify/error & co from the repository's node_modules
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_PATH: join(ROOT, 'node_modules') }
+  })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+t.before(() => {
+  mkdirSync(join(build, 'bin'))
+  copyFileSync(join(ROOT, 'bin', 'fastify-fastcgi.js'), bin)
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(build, 'dist')], { encoding: 'utf8', timeout: 300_000 })
+  // a type error elsewhere in the tree still emits JavaScript; what matters is the output
+  if (!existsSync(join(build, 'dist', 'plugin', 'lighttpd', 'index.js'))) {
+    throw new Error(`tsc did not build the plugin:\n${tsc.stdout}${tsc.stderr}`)
+  }
+})
+
+t.test('check prints the imported options as JSON and exits 0', async (t) => {
+  const file = join(FIXTURES, '08-php-broken-scriptfilename.conf')
+  const r = run(['check', file])
+  t.equal(r.status, 0, r.stderr)
+  t.strictSame(JSON.parse(r.stdout), parseLighttpdConfig(readFileSync(file, 'utf8')).options)
+  t.equal(r.stderr, '')
+})
+
+t.test('check prints every error as FILE:LINE: message and exits 1', async (t) => {
+  const file = join(FIXTURES, '10-roadsend-conditional.conf')
+  const r = run(['check', file])
+  t.equal(r.status, 1)
+  t.equal(r.stdout, '')
+  t.match(r.stderr, `${file}:6: conditional block $HTTP["url"] =~ "^/myapp/.+\\.php$" { ... } cannot be expressed as plugin options`)
+  t.match(r.stderr, '1 error: the configuration was not imported completely')
+})
+
+t.test('check validates the imported options with the plugin\'s own validation', async (t) => {
+  const dir = makeTempDir(t)
+  const file = join(dir, 'lighttpd.conf')
+  // the seed's flup example with its bin-path blanked: a remote socket cannot have max-procs
+  writeFileSync(file, 'fastcgi.server = ( ".py" => ( "python-fcgi" => ( "socket" => "/tmp/py.sock", "bin-path" => "", "max-procs" => 1 ) ) )\n')
+  const r = run(['check', file])
+  t.equal(r.status, 1)
+  t.match(r.stderr, `${file}: FST_FASTCGI_INVALID_OPTION: Invalid fastify-fastcgi option: server['.py']['python-fcgi'].maxProcs`)
+})
+
+t.test('check - reads stdin; unknown host keys are reported with their line', async (t) => {
+  const r = run(['check', '-'], 'fastcgi.server = ( ".php" =>\n  (( "socket" => "/run/php.sock",\n     "bin_path" => "/usr/bin/php-cgi" )) )\n')
+  t.equal(r.status, 1)
+  t.match(r.stderr, '<stdin>:3: fastcgi.server[".php"][0]: unknown host key "bin_path"')
+  t.match(r.stderr, 'did you mean "bin-path"?')
+})
+
+t.test('usage errors exit 2; an unreadable file exits 2; --help exits 0', async (t) => {
+  const none = run([])
+  t.equal(none.status, 2)
+  t.match(none.stderr, 'usage: fastify-fastcgi check')
+  const missing = run(['check', '/nonexistent/lighttpd.conf'])
+  t.equal(missing.status, 2)
+  t.match(missing.stderr, 'cannot read /nonexistent/lighttpd.conf')
+  const help = run(['--help'])
+  t.equal(help.status, 0)
+  t.match(help.stdout, 'usage: fastify-fastcgi check')
+})
+
+t.test('without a build the command says how to make one', async (t) => {
+  const bare = makeTempDir(t)
+  mkdirSync(join(bare, 'bin'))
+  const copy = join(bare, 'bin', 'fastify-fastcgi.js')
+  copyFileSync(join(ROOT, 'bin', 'fastify-fastcgi.js'), copy)
+  const file = join(FIXTURES, '05-php-spawned.conf')
+  const r = spawnSync(process.execPath, [copy, 'check', file], { encoding: 'utf8', timeout: 30_000 })
+  t.equal(r.status, 2)
+  t.match(r.stderr, 'build the package first (npm run build)')
+})
