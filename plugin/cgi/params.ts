@@ -1,6 +1,6 @@
 // The CGI/1.1 environment lighttpd 1.4.69 sends (reference 2.4, 3.1, 3.2), in its order:
 // some backends (lighttpd's own test responder among them) depend on the order.
-import { normalizeQuery, originForm } from './url-path'
+import { originForm } from './url-path'
 
 export interface CgiRequestInfo {
   readonly method: string
@@ -192,7 +192,7 @@ export function buildCgiParams (req: CgiRequestInfo, loc: ScriptLocation, opts: 
   const params: Array<[string, string]> = []
   // an authorizer never sees the body, so it is told nothing about it
   if (responder) params.push(['CONTENT_LENGTH', String(req.contentLength ?? 0)])
-  params.push(['QUERY_STRING', normalizeQuery(req.query)])
+  params.push(['QUERY_STRING', req.query])
   params.push(['REQUEST_URI', requestUri(req.rawTarget, opts.stripRequestUri)])
   if (opts.redirectUri !== undefined) params.push(['REDIRECT_URI', opts.redirectUri])
   params.push(['REDIRECT_STATUS', opts.redirectStatus ?? '200'])

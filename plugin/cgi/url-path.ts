@@ -74,57 +74,6 @@ export function normalizeRequestTarget (rawTarget: string): RequestTarget {
   return { path: removeDotSegments(decodePath(rawPath)), query }
 }
 
-// lighttpd's burl.c encoded_chars_http_uri_reqd: bytes a normalized URL carries percent-encoded
-// (controls, space, " # % < > [ \\ ] ^ ` { | } DEL and every byte >= 0x80)
-const MUST_ENCODE = new Uint8Array(256)
-for (let c = 0; c <= 0x20; c++) MUST_ENCODE[c] = 1
-for (const c of '"#%<>[\\]^`{|}') MUST_ENCODE[c.charCodeAt(0)] = 1
-for (let c = 0x7f; c <= 0xff; c++) MUST_ENCODE[c] = 1
-const HEX = '0123456789ABCDEF'
-
-function isUnreserved (b: number): boolean {
-  return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) ||
-    b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e
-}
-
-/**
- * QUERY_STRING as lighttpd 1.4.69 sends it (its default url-normalize-unreserved): `%XX` of an
- * unreserved character is decoded (`%7e%41` -> `~A`), other escapes get upper-case hex, and a
- * byte that must be encoded (a stray `%`, space, non-ASCII) is encoded. `+` is left alone.
- */
-export function normalizeQuery (raw: string): string {
-  let i = 0
-  for (; i < raw.length; i++) {
-    const c = raw.charCodeAt(i)
-    if (c > 0xff || MUST_ENCODE[c] === 1) break
-  }
-  if (i === raw.length) return raw
-  let out = raw.slice(0, i)
-  for (; i < raw.length; i++) {
-    const c = raw.charCodeAt(i)
-    if (c <= 0xff && MUST_ENCODE[c] !== 1) {
-      out += raw[i]
-      continue
-    }
-    if (c === PERCENT) {
-      const hi = hexValue(raw.charCodeAt(i + 1))
-      const lo = hexValue(raw.charCodeAt(i + 2))
-      if (hi !== -1 && lo !== -1) {
-        const b = (hi << 4) | lo
-        out += isUnreserved(b) ? String.fromCharCode(b) : `%${HEX[hi] as string}${HEX[lo] as string}`
-        i += 2
-        continue
-      }
-    }
-    // Node hands target bytes >= 0x80 over as latin1 code units; anything wider is UTF-8 encoded
-    for (const b of c > 0xff ? Buffer.from(String.fromCodePoint(raw.codePointAt(i) as number)) : [c]) {
-      out += `%${HEX[b >> 4] as string}${HEX[b & 15] as string}`
-    }
-    if (c > 0xffff || (c >= 0xd800 && c <= 0xdbff && i + 1 < raw.length)) i++
-  }
-  return out
-}
-
 /**
  * Percent-decodes a path as UTF-8. Characters U+0080..U+00FF are taken as the raw bytes they
  * stand for, because Node's parsers hand non-ASCII target bytes to JS as latin1.
