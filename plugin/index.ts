@@ -96,6 +96,9 @@ export const fastifyFastcgi = fp(plugin, { fastify: '5.x', name: 'fastify-fastcg
 export default fastifyFastcgi
 export type { FastcgiPluginOptions, FastcgiHostOptions, FastcgiMapping } from './fastify/options'
 export type { ReplyFastcgiOptions } from './fastify/gateway'
+export type {
+  BackendInfo, BalanceAlgorithm, DisabledEvent, EnabledEvent, ExitedEvent, PoolEventMap, ProcCounters, ProcState, SpawnedEvent
+} from './pool'
 export type { AuthorizerHook } from './fastify/authorizer'
 
 // CommonJS: `require('fastify-fastcgi')` is the plugin itself, with `.default` and `.fastifyFastcgi`

@@ -1,0 +1,16 @@
+// Type tests for fastify-fastcgi/lighttpd: the import's options go straight into register().
+import Fastify from 'fastify'
+import fastcgi from '../plugin'
+import { parseLighttpdConfig } from '../plugin/lighttpd'
+import type { ConfigError, LighttpdImport } from '../plugin/lighttpd'
+
+const result: LighttpdImport = parseLighttpdConfig('fastcgi.server = ( ".php" => (( "socket" => "/run/php.sock" )) )')
+const errors: ConfigError[] = result.errors
+const line: number | undefined = errors[0]?.line
+Fastify().register(fastcgi, result.options)
+// @ts-expect-error the input is the configuration's text
+parseLighttpdConfig(Buffer.from(''))
+// @ts-expect-error an error's line is a number
+const lineText: string | undefined = errors[0]?.line
+
+export const unused = [line, lineText]
