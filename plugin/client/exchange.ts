@@ -136,6 +136,10 @@ export class FastcgiExchange implements RecordSink {
     const socket = this.connection.socket
     const onData = (chunk: Buffer): void => {
       this.bodyConsumed = true
+      // the read timeout is backend silence while nothing is owed to it: a body still arriving
+      // from a slow client is not the backend's fault (lighttpd only starts reading once the
+      // request body is complete)
+      this.readTimer?.refresh()
       let ok = true
       socket.cork()
       for (let start = 0; start < chunk.length; start += MAX_CONTENT_LENGTH) {
@@ -202,7 +206,10 @@ export class FastcgiExchange implements RecordSink {
     if (parsed === undefined) return
     this.phase = 'body'
     this.responded = true
-    this.body = new ResponseBody(() => this.onBodyDemand(), (err) => this.abort(err ?? new ClientAbortedError()))
+    // _destroy runs after every body, ended ones included: build the error only when it is needed
+    this.body = new ResponseBody(() => this.onBodyDemand(), (err) => {
+      if (this.phase !== 'done') this.abort(err ?? new ClientAbortedError())
+    })
     const { head, rest } = parsed
     this.resolveHead({ ...head, body: this.body })
     if (rest.length > 0) this.pushBody(rest)
