@@ -3,39 +3,26 @@
 // other tests' use of dist/ is left alone).
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeTempDir } from '../helpers/tmp'
+import { buildPackage, REPO_ROOT as ROOT } from '../helpers/package-build'
+import type { PackageBuild } from '../helpers/package-build'
 import { parseLighttpdConfig } from '../../plugin/lighttpd'
 
-const ROOT = join(__dirname, '..', '..')
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'lighttpd')
 
 interface Run { status: number | null, stdout: string, stderr: string }
 
-const build = makeTempDir(t, 'ffcgi-cli-')
-const bin = join(build, 'bin', 'fastify-fastcgi.js')
+let build: PackageBuild | undefined
 
 function run (args: string[], input?: string): Run {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    input,
-    encoding: 'utf8',
-    timeout: 30_000,
-    // the temp build resolves @fastify/error & co from the repository's node_modules
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_PATH: join(ROOT, 'node_modules') }
-  })
+  if (build === undefined) throw new Error('no build')
+  const r = spawnSync(process.execPath, [join(build.root, 'bin', 'fastify-fastcgi.js'), ...args], { input, encoding: 'utf8', timeout: 30_000, env: build.env })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
-t.before(() => {
-  mkdirSync(join(build, 'bin'))
-  copyFileSync(join(ROOT, 'bin', 'fastify-fastcgi.js'), bin)
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(build, 'dist')], { encoding: 'utf8', timeout: 300_000 })
-  // a type error elsewhere in the tree still emits JavaScript; what matters is the output
-  if (!existsSync(join(build, 'dist', 'plugin', 'lighttpd', 'index.js'))) {
-    throw new Error(`tsc did not build the plugin:\n${tsc.stdout}${tsc.stderr}`)
-  }
-})
+t.before(() => { build = buildPackage(t) })
 
 t.test('check prints the imported options as JSON and exits 0', async (t) => {
   const file = join(FIXTURES, '08-php-broken-scriptfilename.conf')
