@@ -90,7 +90,7 @@ export async function rawConnect (t: TeardownHost, port: number, host = '127.0.0
 /** One parsed HTTP/1.x response off the front of `text`; undefined when it is not complete yet. */
 export interface RawResponse { status: number, version: string, headers: Record<string, string>, body: string, length: number }
 
-export function parseResponse (text: string): RawResponse | undefined {
+export function parseResponse (text: string, noBody = false): RawResponse | undefined {
   const end = text.indexOf('\r\n\r\n')
   if (end === -1) return undefined
   const lines = text.slice(0, end).split('\r\n')
@@ -103,7 +103,9 @@ export function parseResponse (text: string): RawResponse | undefined {
   }
   let at = end + 4
   let body = ''
-  if (headers['transfer-encoding'] === 'chunked') {
+  if (noBody) {
+    // a HEAD response: headers only, whatever they announce
+  } else if (headers['transfer-encoding'] === 'chunked') {
     for (;;) {
       const lineEnd = text.indexOf('\r\n', at)
       if (lineEnd === -1) return undefined
@@ -127,12 +129,12 @@ export function parseResponse (text: string): RawResponse | undefined {
   return { status: Number(m[2]), version: m[1] as string, headers, body, length: at }
 }
 
-/** All complete responses at the front of `text`, in order. */
-export function parseResponses (text: string): RawResponse[] {
+/** All complete responses at the front of `text`, in order; `heads[i]` marks the answer to a HEAD. */
+export function parseResponses (text: string, heads: readonly boolean[] = []): RawResponse[] {
   const out: RawResponse[] = []
   let rest = text
   for (;;) {
-    const r = parseResponse(rest)
+    const r = parseResponse(rest, heads[out.length] === true)
     if (r === undefined || r.length === 0) return out
     out.push(r)
     rest = rest.slice(r.length)
