@@ -53,7 +53,8 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     throw err
   }
   const gateway = new Gateway(config, pool, fastify.log)
-  const authorizers = new Authorizers(config, gateway)
+  const router = fastify.initialConfig as { caseSensitive?: boolean, routerOptions?: { caseSensitive?: boolean } }
+  const authorizers = new Authorizers(config, gateway, { caseInsensitive: router.caseSensitive === false || router.routerOptions?.caseSensitive === false })
 
   const decorator: FastcgiDecorator = {
     pool,

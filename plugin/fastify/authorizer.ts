@@ -13,6 +13,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import { buildCgiParams, cgiVariableName, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
+import { originForm } from '../cgi/url-path'
 import { AuthorizerBodyTooLargeError, AuthorizerStatusError, InvalidOptionError } from '../errors'
 import type { FastcgiResponse } from '../client/exchange'
 import { parseTarget } from './gateway'
@@ -36,6 +37,11 @@ function isVariableHeader (name: string): boolean {
   return name.length > 9 && name.slice(0, 9).toLowerCase() === 'variable-'
 }
 
+export interface AuthorizersOptions {
+  /** the application's router ignores case (Fastify caseSensitive: false): keys are matched that way too */
+  readonly caseInsensitive?: boolean
+}
+
 interface Guard {
   /** the configured mapping, all its hosts (the pool picks among them) */
   readonly mapping: MappingConfig
@@ -48,8 +54,10 @@ export class Authorizers {
   private readonly keys: readonly MappingConfig[]
   private readonly originals: ReadonlyMap<string, MappingConfig>
   private readonly prefixOnly: boolean
+  private readonly caseInsensitive: boolean
 
-  constructor (private readonly config: FastcgiConfig, private readonly gateway: Gateway) {
+  constructor (private readonly config: FastcgiConfig, private readonly gateway: Gateway, options: AuthorizersOptions = {}) {
+    this.caseInsensitive = options.caseInsensitive === true
     const keys: MappingConfig[] = []
     for (const mapping of config.mappings) {
       const hosts = mapping.hosts.filter((h) => h.mode === 'authorizer')
@@ -70,11 +78,17 @@ export class Authorizers {
     const rawTarget = request.raw.url ?? '/'
     const target = parseTarget(request.method, rawTarget)
     // cheap exit for the common case: prefix keys only, none of them matches
-    if (this.prefixOnly && !this.keys.some((k) => target.path.startsWith(k.key))) return undefined
+    if (this.prefixOnly && !this.keys.some((k) => target.path.startsWith(k.key)) && this.rawMatch(rawTarget) === undefined) return undefined
     const resolution = await this.gateway.resolve(target.path, this.config.documentRoot, this.keys)
     switch (resolution.kind) {
-      case 'not-ours':
-        return undefined
+      case 'not-ours': {
+        // The router matched the request-target as sent (`/members/../x`, `/MEMBERS/x` when it
+        // ignores case), not the normalized path: if that form falls under a key, authorize too,
+        // so that an application route can never be reached around its authorizer.
+        const raw = this.rawMatch(rawTarget)
+        if (raw === undefined) return undefined
+        return await this.guardRoute(request, reply, raw, target, target.path)
+      }
       case 'not-found':
         // check-local: lighttpd's core answers 404 and nothing else serves the request
         reply.callNotFound()
@@ -89,14 +103,47 @@ export class Authorizers {
         break
     }
     const { mapping, scriptName } = resolution.route
-    const original = this.originals.get(mapping.key) ?? mapping
-    if (isApprovedBy(request, mapping.key)) return undefined
     const checkLocal = (mapping.hosts[0] as HostConfig).checkLocal
-    const decision = await this.authorize(request, reply, { mapping: original }, target, checkLocal ? scriptName : target.path)
+    return await this.guardRoute(request, reply, mapping, target, checkLocal ? scriptName : target.path)
+  }
+
+  private async guardRoute (request: FastifyRequest, reply: FastifyReply, mapping: MappingConfig, target: TargetOverride, scriptName: string): Promise<FastifyReply | undefined> {
+    if (isApprovedBy(request, mapping.key)) return undefined
+    const original = this.originals.get(mapping.key) ?? mapping
+    const decision = await this.authorize(request, reply, { mapping: original }, target, scriptName)
     if (decision !== 'approved') return decision
     const docroot = authorizedDocroot(request)
     // nothing routes the request (no responder route, no application route): the docroot serves it
     if (docroot !== undefined && request.is404) return await serveFromDocroot(request, reply, docroot, target.path)
+    return undefined
+  }
+
+  /** A key that the raw request-target (undecoded, decoded, before `;`, any case if so configured) falls under. */
+  private rawMatch (rawTarget: string): MappingConfig | undefined {
+    const target = originForm(rawTarget)
+    let end = target.length
+    for (const mark of ['?', '#']) {
+      const at = target.indexOf(mark)
+      if (at !== -1 && at < end) end = at
+    }
+    const raw = target.slice(0, end)
+    const variants = [raw]
+    try {
+      const decoded = decodeURIComponent(raw)
+      if (decoded !== raw) variants.push(decoded)
+    } catch {}
+    for (const v of [...variants]) {
+      const semi = v.indexOf(';')
+      if (semi !== -1) variants.push(v.slice(0, semi))
+    }
+    const fold = (text: string): string => this.caseInsensitive ? text.toLowerCase() : text
+    for (const key of this.keys) {
+      const k = fold(key.key)
+      for (const variant of variants) {
+        const v = fold(variant)
+        if (key.kind === 'prefix' ? v.startsWith(k) : v.endsWith(k)) return key
+      }
+    }
     return undefined
   }
 

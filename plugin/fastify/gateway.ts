@@ -162,7 +162,11 @@ export class Gateway {
     } else {
       const resolution = await this.resolve(target.path, docroot)
       if (resolution.kind === 'route') route = resolution.route
-      else route = { mapping: this.keys[0] as MappingConfig, scriptName: target.path, pathInfo: '' }
+      else {
+        const first = this.keys[0]
+        if (first === undefined) throw new NoBackendError('no responder mapping is configured')
+        route = { mapping: first, scriptName: target.path, pathInfo: '' }
+      }
     }
     return this.serve(request, reply, docroot === undefined ? route : { ...route, documentRoot: docroot }, target, options, 0)
   }
