@@ -53,8 +53,13 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     throw err
   }
   const gateway = new Gateway(config, pool, fastify.log)
-  const router = fastify.initialConfig as { caseSensitive?: boolean, routerOptions?: { caseSensitive?: boolean } }
-  const authorizers = new Authorizers(config, gateway, { caseInsensitive: router.caseSensitive === false || router.routerOptions?.caseSensitive === false })
+  // the keys must cover every target the application's router would take for a guarded one
+  type RouterFlags = { caseSensitive?: boolean, ignoreTrailingSlash?: boolean }
+  const router = fastify.initialConfig as RouterFlags & { routerOptions?: RouterFlags }
+  const authorizers = new Authorizers(config, gateway, {
+    caseInsensitive: router.caseSensitive === false || router.routerOptions?.caseSensitive === false,
+    ignoreTrailingSlash: router.ignoreTrailingSlash === true || router.routerOptions?.ignoreTrailingSlash === true
+  })
 
   const decorator: FastcgiDecorator = {
     pool,

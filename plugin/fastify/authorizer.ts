@@ -40,6 +40,8 @@ function isVariableHeader (name: string): boolean {
 export interface AuthorizersOptions {
   /** the application's router ignores case (Fastify caseSensitive: false): keys are matched that way too */
   readonly caseInsensitive?: boolean
+  /** the router takes `/x` for `/x/` (Fastify ignoreTrailingSlash): so do the keys */
+  readonly ignoreTrailingSlash?: boolean
 }
 
 interface Guard {
@@ -55,9 +57,11 @@ export class Authorizers {
   private readonly originals: ReadonlyMap<string, MappingConfig>
   private readonly prefixOnly: boolean
   private readonly caseInsensitive: boolean
+  private readonly ignoreTrailingSlash: boolean
 
   constructor (private readonly config: FastcgiConfig, private readonly gateway: Gateway, options: AuthorizersOptions = {}) {
     this.caseInsensitive = options.caseInsensitive === true
+    this.ignoreTrailingSlash = options.ignoreTrailingSlash === true
     const keys: MappingConfig[] = []
     for (const mapping of config.mappings) {
       const hosts = mapping.hosts.filter((h) => h.mode === 'authorizer')
@@ -118,7 +122,7 @@ export class Authorizers {
     return undefined
   }
 
-  /** A key that the raw request-target (undecoded, decoded, before `;`, any case if so configured) falls under. */
+  /** A key that the raw request-target (undecoded, decoded, before `;`, any case or trailing slash if so configured) falls under. */
   private rawMatch (rawTarget: string): MappingConfig | undefined {
     const target = originForm(rawTarget)
     let end = target.length
@@ -135,6 +139,9 @@ export class Authorizers {
     for (const v of [...variants]) {
       const semi = v.indexOf(';')
       if (semi !== -1) variants.push(v.slice(0, semi))
+    }
+    if (this.ignoreTrailingSlash) {
+      for (const v of [...variants]) variants.push(v.endsWith('/') ? v.slice(0, -1) : `${v}/`)
     }
     const fold = (text: string): string => this.caseInsensitive ? text.toLowerCase() : text
     for (const key of this.keys) {
