@@ -119,7 +119,8 @@ export function isGatewayVariable (cgiName: string): boolean {
 // How one request header name is sent; null where it never is.
 interface HeaderRule {
   readonly cgiName: string
-  readonly separator: string
+  /** joins repeats; undefined: the first value wins (Host) */
+  readonly separator: string | undefined
 }
 
 const NAME_CACHE_LIMIT = 256
@@ -137,9 +138,13 @@ function headerRule (header: string): HeaderRule | null {
 }
 
 function computeRule (header: string): HeaderRule | null {
-  // HTTP/2 pseudo-headers (`:authority`, `:path`) are not request headers
+  // HTTP/2 has no Host header: its :authority is the Host (lighttpd sends it as HTTP_HOST,
+  // and PHP applications build their URLs from it). Other pseudo-headers are not headers.
+  if (header === ':authority') return { cgiName: 'HTTP_HOST', separator: undefined }
   if (header === '' || header.charCodeAt(0) === 0x3a) return null
   const lower = header.toLowerCase()
+  // one Host only: a repeated Host (or one beside :authority) never becomes `a, b`
+  if (lower === 'host') return { cgiName: 'HTTP_HOST', separator: undefined }
   // Transfer-Encoding: the gateway re-frames the body; Expect: Node answers 100-continue;
   // Proxy: httpoxy, a client must never set the backend's HTTP_PROXY.
   if (lower === 'transfer-encoding' || lower === 'expect' || lower === 'proxy') return null
@@ -243,7 +248,7 @@ function appendHeaders (params: Array<[string, string]>, headers: CgiRequestInfo
     if (at === undefined) {
       seen.set(rule.cgiName, params.length)
       params.push([rule.cgiName, value])
-    } else {
+    } else if (rule.separator !== undefined) {
       const pair = params[at] as [string, string]
       pair[1] = pair[1] + rule.separator + value
     }

@@ -67,10 +67,12 @@ t.test('spellings that collide on one CGI name merge instead of sending it twice
   t.same(headerParams([['Content_Length', '1'], ['Content-Length', '2']]), [['HTTP_CONTENT_LENGTH', '1, 2']])
 })
 
-t.test('HTTP/2 pseudo-headers are not request headers', async (t) => {
+t.test('HTTP/2 pseudo-headers are not request headers, except :authority, which is the Host', async (t) => {
   t.same(headerParams([[':method', 'GET'], [':path', '/'], [':authority', 'h'], [':scheme', 'https'], ['accept', '*/*']]), [
+    ['HTTP_HOST', 'h'],
     ['HTTP_ACCEPT', '*/*']
   ])
+  t.same(headerParams([[':authority', 'h'], ['host', 'h'], ['Host', 'other']]), [['HTTP_HOST', 'h']], 'one Host, the first, never joined')
 })
 
 t.test('the same name converts the same way on every call (cache)', async (t) => {
