@@ -31,7 +31,7 @@ export type AuthorizerHook = (request: FastifyRequest, reply: FastifyReply) => P
 export const AUTHORIZER_BODY_LIMIT = 1024 * 1024
 
 // Never from an authorizer to a client: hop-by-hop, the length (recomputed), gateway-private.
-const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'content-length', 'x-sendfile', 'x-sendfile2'])
+const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'content-length', 'x-sendfile'])
 
 function isVariableHeader (name: string): boolean {
   return name.length > 9 && name.slice(0, 9).toLowerCase() === 'variable-'
