@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import crypto from 'node:crypto'
+import { Http2ServerRequest } from 'node:http2'
 import { Readable } from 'node:stream'
 import type { RequestBody, ReplayableBody } from '../client/exchange'
 import { BodyTooLargeError } from '../errors'
@@ -35,7 +36,10 @@ export interface BodyLimits {
 
 function hasBody (source: BodySource): boolean {
   if (source.transferEncoding !== undefined) return true
-  return source.contentLength !== undefined && source.contentLength !== '0'
+  if (source.contentLength !== undefined) return source.contentLength !== '0'
+  // HTTP/2 frames the body itself: content-length is optional, and only a HEADERS frame that
+  // ended the stream says there is none
+  return source.raw instanceof Http2ServerRequest && !source.raw.stream.endAfterHeaders
 }
 
 export async function prepareBody (source: BodySource, limits: BodyLimits): Promise<PreparedBody> {
