@@ -26,7 +26,7 @@ export async function listenWithPlugin (t: TeardownHost, options: FastcgiPluginO
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Polls until every backend's load is 0 (at most timeoutMs); returns the loads last seen. */
-export async function loadsBackToZero (app: FastifyInstance, timeoutMs = 5000): Promise<number[]> {
+export async function loadsBackToZero (app: { fastcgi: { backends (): Array<{ load: number }> } }, timeoutMs = 5000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs
   let loads = app.fastcgi.backends().map((b) => b.load)
   while (loads.some((l) => l !== 0) && Date.now() < deadline) {
