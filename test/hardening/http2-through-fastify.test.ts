@@ -65,6 +65,10 @@ t.test('HTTP/2 through the plugin', { skip: !hasPhpCgi() && 'php-cgi missing' },
     t.equal(res.status, 200)
     t.equal(res.headers['x-content-length'], String(whole.length))
     t.equal(res.headers['x-body-md5'], createHash('md5').update(whole).digest('hex'))
+    const bare = await h2request(session, { ':method': 'PUT', ':path': '/echo.php' }, Buffer.from('no content-type, no length'))
+    t.equal(bare.body.toString(), 'no content-type, no length', 'a body without content-type either')
+    const empty = await h2request(session, { ':method': 'POST', ':path': '/echo.php' })
+    t.equal(empty.headers['x-content-length'], '0', 'a stream ended with its headers has no body')
   })
 
   await t.test('30 streams at once on one connection, each with its own answer', async (t) => {
