@@ -477,3 +477,20 @@ export const faults = {
 export function recordSize (contentLength: number): number {
   return HEADER_LENGTH + contentLength
 }
+
+/** The fault on the first connection's first request; every later request gets a normal answer. */
+export function firstThenOk (fault: FaultBehaviour): FaultBehaviour {
+  return {
+    onConnection: async (conn) => {
+      if (conn.index === 0 && fault.onConnection !== undefined) { await fault.onConnection(conn); return }
+      for (let i = 0; i < 1000; i++) {
+        const req = await conn.nextRequest(30_000)
+        if (req === null) return
+        if (conn.index === 0 && i === 0 && fault.onRequest !== undefined) await fault.onRequest(req, conn)
+        else await conn.respond('Content-Type: text/plain\r\n\r\nok\n', req.requestId)
+        if (conn.isClosed) return
+        if (!req.keepConn) { await conn.close(); return }
+      }
+    }
+  }
+}
