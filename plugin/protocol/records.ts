@@ -2,7 +2,7 @@
 // sender, and every byte saved matters on the hot path.
 import { HEADER_LENGTH, KEEP_CONN, MAX_CONTENT_LENGTH, NULL_REQUEST_ID, RecordType, VERSION_1 } from './constants'
 import type { Role } from './constants'
-import { encodeNameValuePairs } from './name-value'
+import { encodeAsciiPairs, encodeNameValuePairs } from './name-value'
 import type { NameValuePair } from './name-value'
 
 export function writeRecordHeader (buf: Buffer, offset: number, type: RecordType, requestId: number, contentLength: number, paddingLength = 0): number {
@@ -82,15 +82,25 @@ export function encodeAbortRequest (requestId: number): Buffer {
  * the empty STDIN record too (some backends answer as soon as they have the params).
  */
 export function encodeRequestHead (requestId: number, role: Role, keepConn: boolean, params: Iterable<NameValuePair>, withoutBody: boolean): Buffer {
-  const pairs = encodeNameValuePairs(params)
-  const size = 2 * HEADER_LENGTH + 8 + framedLength(pairs.length) + (withoutBody ? HEADER_LENGTH : 0)
+  const list = Array.isArray(params) ? params as readonly NameValuePair[] : [...params]
+  // the usual case (ASCII params, one PARAMS record): written in place, no intermediate buffer
+  const ascii = encodeAsciiPairs(list)
+  const inPlace = ascii !== undefined && ascii.length > 0 && ascii.length <= MAX_CONTENT_LENGTH
+  const pairs = inPlace ? undefined : encodeNameValuePairs(list)
+  const pairsLength = inPlace ? (ascii as string).length : (pairs as Buffer).length
+  const size = 2 * HEADER_LENGTH + 8 + framedLength(pairsLength) + (withoutBody ? HEADER_LENGTH : 0)
   const buf = Buffer.allocUnsafe(size)
   let offset = writeRecordHeader(buf, 0, RecordType.BEGIN_REQUEST, requestId, 8)
   buf.writeUInt16BE(role, offset)
   buf[offset + 2] = keepConn ? KEEP_CONN : 0
   buf.fill(0, offset + 3, offset + 8)
   offset += 8
-  offset = writeStreamRecords(buf, offset, RecordType.PARAMS, requestId, pairs)
+  if (inPlace) {
+    offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, pairsLength)
+    offset += buf.write(ascii as string, offset, pairsLength, 'latin1')
+  } else {
+    offset = writeStreamRecords(buf, offset, RecordType.PARAMS, requestId, pairs as Buffer)
+  }
   offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, 0)
   if (withoutBody) writeRecordHeader(buf, offset, RecordType.STDIN, requestId, 0)
   return buf
