@@ -99,7 +99,11 @@ export class Gateway {
       return { kind: 'route', route: { mapping: textual, scriptName: urlPath, pathInfo: '' } }
     }
     const probe = await probeScript(documentRoot, urlPath)
-    if (probe.kind === 'forbidden') return textual === undefined ? { kind: 'not-ours' } : { kind: 'forbidden' }
+    if (probe.kind === 'forbidden') {
+      // a script of ours that links out of the root is refused, not handed to the application
+      const ours = textual !== undefined || (probe.scriptName !== undefined && findMapping(keys, probe.scriptName, config.mapExtensions) !== undefined)
+      return ours ? { kind: 'forbidden' } : { kind: 'not-ours' }
+    }
     if (probe.kind === 'directory') return this.resolveDirectory(urlPath, textual, documentRoot, keys)
     if (probe.kind === 'missing') {
       // a suffix key with check-local off may still take `/x.php` (no PATH_INFO, as lighttpd)
@@ -114,7 +118,7 @@ export class Gateway {
     for (const index of this.config.indexFiles) {
       const candidate = urlPath.endsWith('/') ? urlPath + index : `${urlPath}/${index}`
       const mapping = findMapping(keys, candidate, this.config.mapExtensions) as MappingConfig | undefined
-      if (mapping === undefined || !await isFile(path.join(documentRoot, candidate))) continue
+      if (mapping === undefined || !await isFile(path.join(documentRoot, candidate), documentRoot)) continue
       // a directory is addressed with its trailing slash, so that relative links in it work
       if (!urlPath.endsWith('/')) return { kind: 'redirect', location: `${urlPath}/` }
       return { kind: 'route', route: { mapping, scriptName: candidate, pathInfo: '' } }
