@@ -16,6 +16,7 @@ import type { BackendPool } from '../pool'
 import type { PickHint, Proc } from '../pool/types'
 import { BadResponseHeaderError, NoBackendError, TooManyRedirectsError } from '../errors'
 import { isFile, probeScript } from './locate-script'
+import { limitToContentLength, takeContentLength } from './content-length'
 import { prepareBody } from './request-body'
 import type { PreparedBody } from './request-body'
 import { buildRequestInfo } from './request-info'
@@ -307,6 +308,13 @@ export class Gateway {
         return replyWithSendfile(request, reply, { status, headers, body: response.body, docroots: host.xSendfileDocroot }, directive)
       }
     }
+    let announced: number | undefined
+    try {
+      announced = takeContentLength(headers)
+    } catch (err) {
+      response.body.resume()
+      throw err
+    }
     reply.code(status)
     reply.headers(headers)
     if (request.method === 'HEAD' || status === 204 || status === 304 || status < 200) {
@@ -314,6 +322,7 @@ export class Gateway {
       response.body.resume()
       return reply.send()
     }
+    if (announced !== undefined) return reply.send(limitToContentLength(response.body, announced, host.name === '' ? host.mappingKey : host.name))
     return reply.send(response.body)
   }
 
