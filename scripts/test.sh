@@ -117,8 +117,17 @@ if [ "$has_target" -eq 0 ]; then
 fi
 
 if [ "$has_target" -eq 0 ]; then step "tap: ${#targets[@]} test files"; else step "tap $*"; fi
-npx tap "$@" "${targets[@]}"
-tests=$?
+tap_log="$(mktemp)"
+npx tap "$@" "${targets[@]}" 2>&1 | tee "$tap_log"
+tests=${PIPESTATUS[0]}
+# one plain closing line ('N passed, N failed') from tap's own summary
+summary="$(grep -aE '^# \{ total: [0-9]+' "$tap_log" | tail -n 1)"
+rm -f "$tap_log"
+closing=""
+if [ -n "$summary" ]; then
+  num () { local v; v="$(sed -nE "s/.*[ {]$1: ([0-9]+).*/\\1/p" <<<"$summary")"; echo "${v:-0}"; }
+  closing="tests: $(num pass) passed, $(num fail) failed, $(num skip) skipped"
+fi
 
 # the helpers stop what they start; say so if a test backend (temp dirs named ffcgi-*) still listens
 if command -v ss >/dev/null 2>&1; then
@@ -128,6 +137,7 @@ fi
 
 if [ "$typecheck" -ne 0 ]; then
   warn "FAILED: typecheck (tests exit code $tests)"
-  exit 1
+  tests=1
 fi
+[ -n "$closing" ] && echo "$closing"
 exit "$tests"
