@@ -7,6 +7,7 @@ import type { BalanceAlgorithm } from '../pool/types'
 import { classifyKey } from '../cgi/mapping'
 import type { MappingKey } from '../cgi/mapping'
 import { InvalidOptionError } from '../errors'
+import { closestName } from '../did-you-mean'
 
 export interface FastcgiHostOptions {
   host?: string
@@ -216,33 +217,8 @@ export function isLoopbackHost (host: string): boolean {
 }
 
 function suggest (name: string, known: readonly string[]): string {
-  const camel = camelCase(name)
-  const exact = known.find((k) => k.toLowerCase() === camel.toLowerCase())
-  if (exact !== undefined) return `; did you mean ${exact}?`
-  let best: string | undefined
-  let bestDistance = 3
-  for (const candidate of known) {
-    const d = editDistance(camel.toLowerCase(), candidate.toLowerCase())
-    if (d < bestDistance) {
-      best = candidate
-      bestDistance = d
-    }
-  }
+  const best = closestName(camelCase(name), known)
   return best === undefined ? '' : `; did you mean ${best}?`
-}
-
-function editDistance (a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_v, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] as number
-      row[j] = Math.min(current + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = current
-    }
-  }
-  return row[b.length] as number
 }
 
 function isRecord (value: unknown): value is Record<string, unknown> {

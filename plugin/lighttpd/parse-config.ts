@@ -6,6 +6,7 @@
 import os from 'node:os'
 import type { FastcgiHostOptions, FastcgiMapping, FastcgiPluginOptions } from '../fastify/options'
 import type { BalanceAlgorithm } from '../pool/types'
+import { closestName } from '../did-you-mean'
 import { evaluateConfig } from './config-syntax'
 import type { ArrayEntry, ConfigError, ConfigValue } from './config-syntax'
 
@@ -64,32 +65,13 @@ function kindName (value: ConfigValue): string {
   return value.kind === 'array' ? 'a ( ... ) list' : value.kind === 'integer' ? `the number ${value.value}` : `the string ${JSON.stringify(value.value)}`
 }
 
-function editDistance (a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_v, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] as number
-      row[j] = Math.min(current + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = current
-    }
-  }
-  return row[b.length] as number
-}
-
 function suggestHostKey (key: string): string {
   const dashed = key.toLowerCase().replace(/_/g, '-').replace(/([a-z])([A-Z])/g, '$1-$2')
   const fromCamel = key.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()
   for (const candidate of [dashed, fromCamel]) {
     if (candidate in HOST_KEYS) return `; did you mean "${candidate}"?`
   }
-  let best: string | undefined
-  let bestDistance = 3
-  for (const known of Object.keys(HOST_KEYS)) {
-    const d = editDistance(dashed, known)
-    if (d < bestDistance) { best = known; bestDistance = d }
-  }
+  const best = closestName(dashed, Object.keys(HOST_KEYS))
   return best === undefined ? '' : `; did you mean "${best}"?`
 }
 
