@@ -49,7 +49,9 @@ async function main () {
     '<li><a href="/app/hello?name=world">/app/hello</a>: the Node FastCGI app</li>' +
     (phpCgi !== undefined ? '<li><a href="/info.php/extra/path?x=1">/info.php</a>: PHP through php-cgi</li>' : '') +
     '<li><a href="/fastcgi-status">/fastcgi-status</a>: backend counters</li></ul>'))
-  app.addHook('onClose', async () => fs.rmSync(runDir, { recursive: true, force: true }))
+  const removeRunDir = () => fs.rmSync(runDir, { recursive: true, force: true })
+  app.addHook('onClose', async () => removeRunDir())
+  process.once('exit', removeRunDir)
   for (const signal of ['SIGINT', 'SIGTERM']) {
     process.once(signal, () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
   }
