@@ -76,9 +76,57 @@ export function encodeAbortRequest (requestId: number): Buffer {
 }
 
 /**
+ * Where the PARAMS records of an encoded pair list begin and end ([start, end, start, end, ...]):
+ * whole pairs only, as many as fit in a record, because PHP (main/fastcgi.c) decodes each
+ * record on its own and drops the connection when a pair runs into the next record. Only a
+ * pair longer than a record is cut (the specification allows any cut; PHP cannot take such a
+ * pair at all).
+ */
+function paramsSegments (pairs: Buffer): number[] {
+  const bounds: number[] = []
+  let start = 0
+  let end = 0
+  while (end < pairs.length) {
+    const next = end + pairLength(pairs, end)
+    if (next - start <= MAX_CONTENT_LENGTH) {
+      end = next
+      continue
+    }
+    if (end > start) {
+      bounds.push(start, end)
+      start = end
+      continue
+    }
+    // one pair alone is longer than a record
+    for (; start + MAX_CONTENT_LENGTH < next; start += MAX_CONTENT_LENGTH) bounds.push(start, start + MAX_CONTENT_LENGTH)
+    bounds.push(start, next)
+    start = end = next
+  }
+  if (end > start) bounds.push(start, end)
+  return bounds
+}
+
+/** Bytes of the encoded pair at `offset` (its two lengths, name and value). */
+function pairLength (pairs: Buffer, offset: number): number {
+  let at = offset
+  let total = 0
+  for (let k = 0; k < 2; k++) {
+    const first = pairs[at] as number
+    if ((first & 0x80) === 0) {
+      total += first
+      at += 1
+    } else {
+      total += pairs.readUInt32BE(at) & 0x7fffffff
+      at += 4
+    }
+  }
+  return at - offset + total
+}
+
+/**
  * Everything that opens a request, in one buffer so that it goes out in one write:
- * BEGIN_REQUEST, the params (one PARAMS record when they fit, several when they do not:
- * nothing is truncated or refused), the empty PARAMS record, and, when there is no body,
+ * BEGIN_REQUEST, the params (one PARAMS record when they fit, several when they do not, each
+ * holding whole pairs: nothing is truncated or refused), the empty PARAMS record, and, when there is no body,
  * the empty STDIN record too (some backends answer as soon as they have the params).
  */
 export function encodeRequestHead (requestId: number, role: Role, keepConn: boolean, params: Iterable<NameValuePair>, withoutBody: boolean): Buffer {
@@ -88,7 +136,9 @@ export function encodeRequestHead (requestId: number, role: Role, keepConn: bool
   const inPlace = ascii !== undefined && ascii.length > 0 && ascii.length <= MAX_CONTENT_LENGTH
   const pairs = inPlace ? undefined : encodeNameValuePairs(list)
   const pairsLength = inPlace ? (ascii as string).length : (pairs as Buffer).length
-  const size = 2 * HEADER_LENGTH + 8 + framedLength(pairsLength) + (withoutBody ? HEADER_LENGTH : 0)
+  const segments = inPlace ? undefined : paramsSegments(pairs as Buffer)
+  const paramsSize = inPlace ? HEADER_LENGTH + pairsLength : pairsLength + HEADER_LENGTH * (segments as number[]).length / 2
+  const size = HEADER_LENGTH + 8 + paramsSize + HEADER_LENGTH + (withoutBody ? HEADER_LENGTH : 0)
   const buf = Buffer.allocUnsafe(size)
   let offset = writeRecordHeader(buf, 0, RecordType.BEGIN_REQUEST, requestId, 8)
   buf.writeUInt16BE(role, offset)
@@ -99,7 +149,14 @@ export function encodeRequestHead (requestId: number, role: Role, keepConn: bool
     offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, pairsLength)
     offset += buf.write(ascii as string, offset, pairsLength, 'latin1')
   } else {
-    offset = writeStreamRecords(buf, offset, RecordType.PARAMS, requestId, pairs as Buffer)
+    const all = pairs as Buffer
+    const bounds = segments as number[]
+    for (let i = 0; i < bounds.length; i += 2) {
+      const start = bounds[i] as number
+      const end = bounds[i + 1] as number
+      offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, end - start)
+      offset += all.copy(buf, offset, start, end)
+    }
   }
   offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, 0)
   if (withoutBody) writeRecordHeader(buf, offset, RecordType.STDIN, requestId, 0)
