@@ -40,8 +40,9 @@ async function runChild (t: Test, mode: string, signal?: NodeJS.Signals): Promis
     child.on('exit', (code, sig) => resolve({ code, signal: sig, stdout }))
   })
   await Promise.race([ready, exited])
-  // php-cgi's master forks its workers after it starts listening: wait (bounded) for all three
-  if (pids.length > 0) {
+  // php-cgi's master forks its workers after it starts listening: before signalling a child
+  // that waits for the signal, wait (bounded) for all three
+  if (signal !== undefined && pids.length > 0) {
     await waitFor(() => pids.flatMap((pid) => groupMembers(pid)).length >= 3, 5000)
     members = pids.flatMap((pid) => groupMembers(pid))
   }
