@@ -16,7 +16,7 @@ async function runChild (t: Test, mode: string, signal?: NodeJS.Signals): Promis
   // tap's loaders come along, and with them signal-exit's listeners: the pool must cope
   const child = spawn(process.execPath, [...process.execArgv, CHILD], {
     env: { ...process.env, POOL_SIGNAL_MODE: mode, POOL_SIGNAL_DIR: dir },
-    stdio: ['ignore', 'pipe', 'inherit']
+    stdio: ['pipe', 'pipe', 'inherit']
   })
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
@@ -40,12 +40,13 @@ async function runChild (t: Test, mode: string, signal?: NodeJS.Signals): Promis
     child.on('exit', (code, sig) => resolve({ code, signal: sig, stdout }))
   })
   await Promise.race([ready, exited])
-  // php-cgi's master forks its workers after it starts listening: before signalling a child
-  // that waits for the signal, wait (bounded) for all three
-  if (signal !== undefined && pids.length > 0) {
+  // php-cgi's master forks its workers after it starts listening: wait (bounded) for all three
+  // before the child is signalled or told to exit
+  if (pids.length > 0) {
     await waitFor(() => pids.flatMap((pid) => groupMembers(pid)).length >= 3, 5000)
     members = pids.flatMap((pid) => groupMembers(pid))
   }
+  if (mode === 'exit') child.stdin.end('go\n')
   if (signal !== undefined && child.pid !== undefined) process.kill(child.pid, signal)
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
   const outcome = await exited
