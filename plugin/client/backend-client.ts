@@ -46,6 +46,14 @@ export interface BackendRequest {
   readonly body: RequestBody | undefined
   readonly signal?: AbortSignal
   readonly onStderr?: (chunk: Buffer) => void
+  /**
+   * This request's own settings, for a client shared by host entries that name one address
+   * with different options (each entry's timeouts must hold for its requests); default: the client's
+   */
+  readonly connectTimeout?: number
+  readonly readTimeout?: number
+  readonly writeTimeout?: number
+  readonly keepAlive?: boolean
 }
 
 interface Waiter {
@@ -105,7 +113,7 @@ export class BackendClient {
           this.retries++
         }
       }
-      return await this.exchange(await this.connect(), req, true, releaseSlot)
+      return await this.exchange(await this.connect(req.connectTimeout ?? this.options.connectTimeout), req, true, releaseSlot)
     } catch (err) {
       releaseSlot()
       throw err
@@ -128,8 +136,8 @@ export class BackendClient {
     for (const connection of [...this.open]) connection.destroy()
   }
 
-  private async connect (): Promise<BackendConnection> {
-    const socket = await connectSocket(this.options.address, this.options.connectTimeout)
+  private async connect (timeout: number): Promise<BackendConnection> {
+    const socket = await connectSocket(this.options.address, timeout)
     const connection = new BackendConnection(socket, this.name, (gone) => this.forget(gone))
     this.open.add(connection)
     return connection
@@ -149,9 +157,9 @@ export class BackendClient {
       role: req.role,
       params: req.params,
       body: req.body,
-      keepConn: options.keepAlive,
-      readTimeout: options.readTimeout,
-      writeTimeout: options.writeTimeout,
+      keepConn: req.keepAlive ?? options.keepAlive,
+      readTimeout: req.readTimeout ?? options.readTimeout,
+      writeTimeout: req.writeTimeout ?? options.writeTimeout,
       headerLimit: options.headerLimit,
       onStderr: req.onStderr
     }, (finished, reusable) => {

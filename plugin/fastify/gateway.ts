@@ -266,7 +266,12 @@ export class Gateway {
           params: d.params(host),
           body: d.body,
           signal: d.signal,
-          onStderr: (chunk) => logStderr(request.log, backendName, chunk)
+          onStderr: (chunk) => logStderr(request.log, backendName, chunk),
+          // host entries that share an address share its client, but keep their own settings
+          connectTimeout: host.connectTimeout,
+          readTimeout: host.readTimeout,
+          writeTimeout: host.writeTimeout,
+          keepAlive: host.keepAlive
         })
         this.pool.reportConnect(proc, 'connected')
         finished(response.body, () => this.pool.release(proc))
