@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream'
 import type { BackendAddress } from './address'
 import { formatAddress } from './address'
 import { connectSocket } from './connect'
+import { probeValues } from './probe-values'
 import { BackendConnection } from './connection'
 import { FastcgiExchange, isReplayable } from './exchange'
 import type { FastcgiResponse, RequestBody } from './exchange'
@@ -26,7 +27,8 @@ export interface BackendClientOptions {
   readonly readTimeout: number
   /** ms the backend may refuse to take request data; 0 = none */
   readonly writeTimeout: number
-  readonly keepAlive: boolean
+  /** reuse connections; 'auto': only when the backend answers FCGI_GET_VALUES (see probe-values) */
+  readonly keepAlive: KeepAlive
   readonly keepAliveMaxIdle: number
   /** ms an idle kept connection stays open */
   readonly keepAliveTimeout: number
@@ -53,8 +55,13 @@ export interface BackendRequest {
   readonly connectTimeout?: number
   readonly readTimeout?: number
   readonly writeTimeout?: number
-  readonly keepAlive?: boolean
+  readonly keepAlive?: KeepAlive
 }
+
+export type KeepAlive = boolean | 'auto'
+
+/** ms the FCGI_GET_VALUES probe of keepAlive: 'auto' waits for an answer */
+const PROBE_TIMEOUT = 500
 
 interface Waiter {
   resolve (): void
@@ -79,6 +86,8 @@ export class BackendClient {
   private freshAwaitingFirstByte = 0
   private retries = 0
   private closed = false
+  /** keepAlive 'auto' resolved by the probe, once per client */
+  private answersValues: Promise<boolean> | undefined
 
   constructor (readonly options: BackendClientOptions) {
     this.name = formatAddress(options.address)
@@ -95,6 +104,11 @@ export class BackendClient {
    */
   async request (req: BackendRequest): Promise<FastcgiResponse> {
     if (this.closed) throw new PoolClosedError()
+    let keepAlive = req.keepAlive ?? this.options.keepAlive
+    if (keepAlive === 'auto') {
+      this.answersValues ??= probeValues(this.options.address, PROBE_TIMEOUT).then((values) => values !== undefined)
+      keepAlive = await this.answersValues
+    }
     await this.takeSlot(req.signal)
     let holdsSlot = true
     const releaseSlot = (): void => {
@@ -107,13 +121,13 @@ export class BackendClient {
       const idle = this.takeIdle()
       if (idle !== undefined) {
         try {
-          return await this.exchange(idle, req, false, releaseSlot)
+          return await this.exchange(idle, req, keepAlive, false, releaseSlot)
         } catch (err) {
           if (!(err instanceof StaleConnectionError)) throw err
           this.retries++
         }
       }
-      return await this.exchange(await this.connect(req.connectTimeout ?? this.options.connectTimeout), req, true, releaseSlot)
+      return await this.exchange(await this.connect(req.connectTimeout ?? this.options.connectTimeout), req, keepAlive, true, releaseSlot)
     } catch (err) {
       releaseSlot()
       throw err
@@ -143,7 +157,7 @@ export class BackendClient {
     return connection
   }
 
-  private exchange (connection: BackendConnection, req: BackendRequest, fresh: boolean, releaseSlot: () => void): Promise<FastcgiResponse> {
+  private exchange (connection: BackendConnection, req: BackendRequest, keepAlive: boolean, fresh: boolean, releaseSlot: () => void): Promise<FastcgiResponse> {
     const { options } = this
     let counted = fresh
     if (fresh) this.freshAwaitingFirstByte++
@@ -157,7 +171,7 @@ export class BackendClient {
       role: req.role,
       params: req.params,
       body: req.body,
-      keepConn: req.keepAlive ?? options.keepAlive,
+      keepConn: keepAlive,
       readTimeout: req.readTimeout ?? options.readTimeout,
       writeTimeout: req.writeTimeout ?? options.writeTimeout,
       headerLimit: options.headerLimit,

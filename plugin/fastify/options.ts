@@ -38,8 +38,12 @@ export interface FastcgiHostOptions {
   writeTimeout?: number
   readTimeout?: number
   upgrade?: boolean
-  /** Beyond lighttpd: reuse connections (FCGI_KEEP_CONN). Default true. */
-  keepAlive?: boolean
+  /**
+   * Beyond lighttpd: reuse connections (FCGI_KEEP_CONN). Default 'auto': reuse when the backend
+   * answers FCGI_GET_VALUES (php-fpm, php-cgi, Go); libfcgi does not answer, and its
+   * multithreaded accept pattern stalls on kept connections, so it gets one per request.
+   */
+  keepAlive?: boolean | 'auto'
   /** Idle kept connections per backend. Default 16. */
   keepAliveMaxIdle?: number
   /** ms an idle kept connection stays open. Default 5000. */
@@ -108,7 +112,7 @@ export interface HostConfig {
   readonly writeTimeout: number
   readonly readTimeout: number
   readonly upgrade: boolean
-  readonly keepAlive: boolean
+  readonly keepAlive: boolean | 'auto'
   readonly keepAliveMaxIdle: number
   readonly keepAliveTimeout: number
   readonly maxConcurrency: number
@@ -139,7 +143,7 @@ export interface FastcgiConfig {
   readonly warnings: readonly string[]
 }
 
-type Kind = 'string' | 'boolean' | 'count' | 'port' | 'duration' | 'stringList' | 'stringMap' | 'argv' | 'signal' | 'mode' | 'balance'
+type Kind = 'string' | 'boolean' | 'keepAlive' | 'count' | 'port' | 'duration' | 'stringList' | 'stringMap' | 'argv' | 'signal' | 'mode' | 'balance'
 
 const HOST_OPTIONS: Record<keyof FastcgiHostOptions, Kind> = {
   host: 'string',
@@ -169,7 +173,7 @@ const HOST_OPTIONS: Record<keyof FastcgiHostOptions, Kind> = {
   writeTimeout: 'duration',
   readTimeout: 'duration',
   upgrade: 'boolean',
-  keepAlive: 'boolean',
+  keepAlive: 'keepAlive',
   keepAliveMaxIdle: 'count',
   keepAliveTimeout: 'duration',
   maxConcurrency: 'count',
@@ -235,6 +239,9 @@ function checkValue (where: string, kind: Kind, value: unknown): void {
       return
     case 'boolean':
       if (typeof value !== 'boolean') fail('true or false')
+      return
+    case 'keepAlive':
+      if (typeof value !== 'boolean' && value !== 'auto') fail("true, false or 'auto'")
       return
     case 'count':
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
@@ -373,7 +380,7 @@ function normalizeHost (where: string, mappingKey: string, name: string, raw: un
     writeTimeout: o.writeTimeout ?? 60_000,
     readTimeout: o.readTimeout ?? 60_000,
     upgrade: o.upgrade ?? false,
-    keepAlive: o.keepAlive ?? true,
+    keepAlive: o.keepAlive ?? 'auto',
     keepAliveMaxIdle: o.keepAliveMaxIdle ?? 16,
     keepAliveTimeout: o.keepAliveTimeout ?? 5000,
     maxConcurrency: o.maxConcurrency ?? Infinity,
