@@ -135,8 +135,9 @@ t.test('soak', { skip: !hasLibfcgi() && 'gcc/libfcgi-dev missing' }, async (t) =
   const server: Record<string, FastcgiHostOptions[] | Record<string, FastcgiHostOptions>> = {
     '/c/': { hello: { binPath: buildCApp('hello'), socket: join(dir, 'hello.sock'), minProcs: 4, maxProcs: 4, checkLocal: false, maxConcurrency: 1, queueTimeout: 15_000 } },
     // a short read timeout for the stall faults; the fault server shares this event loop, so
-    // its well-behaved answers (one byte at a time among them) get a timeout no lag reaches
-    '/f/': [{ ...faultServer.options, checkLocal: false, readTimeout: 400 }],
+    // its well-behaved answers (one byte at a time among them) get a timeout no lag reaches;
+    // 1.5 s leaves room for the lag of a loaded 2-core machine running other test files
+    '/f/': [{ ...faultServer.options, checkLocal: false, readTimeout: 1500 }],
     '/g/': [{ ...faultServer.options, checkLocal: false, readTimeout: 10_000 }]
   }
   if (fpm !== undefined) server['.php'] = [{ ...fpm.options, maxConcurrency: 4 }]
