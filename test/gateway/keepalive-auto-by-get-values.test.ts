@@ -14,7 +14,7 @@ async function countConnects (path: string, run: () => Promise<void>): Promise<n
   let count = 0
   const counting = ((...args: Parameters<typeof net.connect>) => {
     const first = args[0]
-    if (typeof first === 'object' && first !== null && 'path' in first && first.path === path) count++
+    if (typeof first === 'object' && first !== null && (first as { path?: unknown }).path === path) count++
     return original(...args)
   }) as typeof net.connect
   net.connect = counting

@@ -130,6 +130,27 @@ export async function startFaultServer (t: TeardownHost, opts: FaultServerOption
     }
   } else {
     server = createServer((socket) => {
+      // keepAlive 'auto' probes with FCGI_GET_VALUES on a connection of its own: answer it here,
+      // so that scripts (and connection indexes) only ever see connections that carry requests
+      socket.on('error', () => {})
+      const acceptOn = (chunk: Buffer): void => {
+        socket.pause()
+        socket.unshift(chunk)
+        accept(socket)
+      }
+      socket.once('data', (first: Buffer) => {
+        const length = first.length >= 8 ? first.readUInt16BE(4) : -1
+        if (first[1] === RecordType.GET_VALUES && first.readUInt16BE(2) === 0 && first.length === 8 + length + (first[6] as number)) {
+          const asked = decodeNameValuePairs(first.subarray(8, 8 + length)).map(([name]) => name)
+          socket.write(encodeRecord(RecordType.GET_VALUES_RESULT, 0, encodeNameValuePairs(Object.entries(values).filter(([name]) => asked.includes(name)))))
+          // a connection that goes on after its GET_VALUES is a real one
+          socket.once('data', acceptOn)
+          return
+        }
+        acceptOn(first)
+      })
+    })
+    const accept = (socket: Socket): void => {
       const index = connectionCount++
       sockets.add(socket)
       socket.once('close', () => { sockets.delete(socket) })
@@ -158,7 +179,8 @@ export async function startFaultServer (t: TeardownHost, opts: FaultServerOption
         }
       }
       run().catch(fail)
-    })
+      socket.resume()
+    }
     const s = server
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject)
