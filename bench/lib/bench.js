@@ -14,7 +14,7 @@ const os = require('node:os')
 const net = require('node:net')
 const http = require('node:http')
 const path = require('node:path')
-const { spawn, execFileSync } = require('node:child_process')
+const { spawn, spawnSync, execFileSync } = require('node:child_process')
 const { expectedBody } = require('./bodies')
 
 const BENCH = path.resolve(__dirname, '..')
@@ -27,7 +27,7 @@ const HOST = '127.0.0.1'
 
 // ---------------------------------------------------------------------------- arguments
 function parseArgs (argv) {
-  const o = { mode: 'full', rounds: undefined, duration: undefined, warmup: undefined, connections: 50, quietThreshold: 0.15, quietWait: 60, scenarios: undefined, gateways: undefined, out: undefined }
+  const o = { mode: 'full', rounds: undefined, duration: undefined, warmup: undefined, connections: 50, quietThreshold: 0.15, quietWait: 15, scenarios: undefined, gateways: undefined, out: undefined }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const next = () => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v }
@@ -43,6 +43,7 @@ function parseArgs (argv) {
     else if (a === '--scenarios') o.scenarios = next().split(',')
     else if (a === '--gateways') o.gateways = next().split(',')
     else if (a === '--out') o.out = next()
+    else if (a === '--report') o.report = next()
     else if (a === '--help' || a === '-h') { console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 12).join('\n')); process.exit(0) }
     else throw new Error(`unknown argument ${a}`)
   }
@@ -78,15 +79,11 @@ function phpFpmBinary () {
 }
 
 function versionOf (argv, pattern) {
-  try {
-    const out = execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 })
-    const m = pattern.exec(out)
-    return m === null ? out.split('\n')[0].trim() : m[1]
-  } catch (err) {
-    const text = `${err.stdout ?? ''}${err.stderr ?? ''}`
-    const m = pattern.exec(text)
-    return m === null ? '?' : m[1]
-  }
+  // some print their version on stderr (nginx -v), some on stdout
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 })
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`
+  const m = pattern.exec(text)
+  return m === null ? (text.split('\n')[0].trim() || '?') : m[1]
 }
 
 function median (values) {
@@ -181,14 +178,33 @@ function rssKiB (pid) {
   } catch { return 0 }
 }
 
+/** utime + stime of a process, in clock ticks (USER_HZ, 100 a second on Linux). */
+function cpuTicks (pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(f[11]) + Number(f[12])
+  } catch { return 0 }
+}
+
+const TICK_MS = 10
+
 class RssSampler {
   constructor (rootPid, intervalMs = 200) {
     this.rootPid = rootPid
     this.pids = processTree(rootPid)
     this.peakKiB = 0
     this.samples = 0
+    this.cpuStart = new Map(this.pids.map((pid) => [pid, cpuTicks(pid)]))
     this.timer = setInterval(() => this.sample(), intervalMs)
     this.sample()
+  }
+
+  /** CPU time the gateway's processes used since the start, in ms (for CPU per request). */
+  cpuMs () {
+    let ticks = 0
+    for (const pid of processTree(this.rootPid)) ticks += cpuTicks(pid) - (this.cpuStart.get(pid) ?? 0)
+    return ticks * TICK_MS
   }
 
   sample () {
@@ -393,20 +409,25 @@ const GATEWAYS = [
 
 /**
  * Variants of our gateway for side-by-side comparisons: `fastify-fastcgi:cap=0:ka=0:dist=/other/dist`
- * (cap = maxConcurrency, 0 = none; ka = keepAlive; dist = another build of the plugin, for A/B).
+ * (cap = maxConcurrency, 0 = none; ka = keepAlive; dist = another build of the plugin, for A/B;
+ * node = node flags joined with +, e.g. node=--max-semi-space-size=4).
  */
 function variantGateway (id) {
   const [base, ...settings] = id.split(':')
   if (base !== 'fastify-fastcgi' || settings.length === 0) return undefined
   const env = { MAX_CONCURRENCY: '2' }
+  const nodeArgs = []
   for (const setting of settings) {
-    const [key, value] = setting.split('=')
+    const eq = setting.indexOf('=')
+    const key = setting.slice(0, eq)
+    const value = setting.slice(eq + 1)
     if (key === 'cap') env.MAX_CONCURRENCY = value
     else if (key === 'ka') env.KEEP_ALIVE = value
     else if (key === 'dist') env.FASTCGI_DIST = path.resolve(value)
+    else if (key === 'node') nodeArgs.push(...value.split('+'))
     else throw new Error(`unknown setting ${key} in ${id}`)
   }
-  return { id, label: `fastify-fastcgi [${settings.join(' ')}]`, ours: true, needs: [], start: nodeGateway('fastify-fastcgi.js', env) }
+  return { id, label: `fastify-fastcgi [${settings.join(' ')}]`, ours: true, needs: [], start: nodeGateway('fastify-fastcgi.js', env, nodeArgs) }
 }
 
 function missingFor (gateway) {
@@ -540,8 +561,9 @@ async function measure (gateway, scenario, backend, opts, round) {
       wrk = await runWrk(port, scenario.url, opts.duration, opts.connections)
     } finally {
       result.peakRssMiB = sampler.stop() / 1024
+      result.cpuMs = sampler.cpuMs()
     }
-    Object.assign(result, { rps: wrk.rps, p99: wrk.p99, p50: wrk.p50, requests: wrk.requests, non2xx: wrk.non2xx, socketErrors: wrk.socketErrors })
+    Object.assign(result, { cpuUsPerRequest: wrk.requests > 0 ? 1000 * result.cpuMs / wrk.requests : undefined, rps: wrk.rps, p99: wrk.p99, p50: wrk.p50, requests: wrk.requests, non2xx: wrk.non2xx, socketErrors: wrk.socketErrors })
     if (entry.exited) result.error = `exited (${entry.code}) during the run`
   } catch (err) {
     result.error = String(err.message).split('\n')[0]
@@ -571,6 +593,7 @@ function summarize (runs) {
     p99: median(ok.map((r) => r.p99)),
     p50: median(ok.map((r) => r.p50)),
     rss: median(ok.map((r) => r.peakRssMiB)),
+    cpu: median(ok.map((r) => r.cpuUsPerRequest)),
     rssMax: ok.length === 0 ? undefined : Math.max(...ok.map((r) => r.peakRssMiB)),
     allRps: ok.map((r) => Math.round(r.rps)),
     backgroundMax: runs.length === 0 ? undefined : Math.max(...runs.map((r) => r.backgroundCpu ?? 0)),
@@ -605,13 +628,13 @@ function versions () {
   return v
 }
 
-function report ({ opts, scenarios, gateways, unavailable, results, startedAt, finishedAt, command, aborted }) {
+function report ({ opts, scenarios, gateways, unavailable, results, startedAt, finishedAt, command, aborted, versionInfo, machine }) {
   const L = []
   const date = startedAt.toISOString().slice(0, 10)
   L.push(`# fastify-fastcgi benchmark: ${date} (${opts.mode})`, '')
   L.push(`Command: \`${command}\``, '')
-  L.push(`- Machine: ${machineInfo()}`)
-  L.push(`- Versions: ${Object.entries(versions()).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  L.push(`- Machine: ${machine ?? machineInfo()}`)
+  L.push(`- Versions: ${Object.entries(versionInfo ?? versions()).map(([k, v]) => `${k} ${v}`).join(', ')}`)
   L.push(`- Method: \`wrk -t1 -c${opts.connections} -d${opts.duration}s --timeout 10s\` per gateway after a ${opts.warmup} s warm-up; ${opts.rounds} round(s), gateways in alternating order (forward, reversed, ...), each started fresh per run and stopped after; medians over rounds. Every gateway's body is checked byte for byte before it is measured. Peak RSS: the largest sum of VmRSS over all the gateway's processes, sampled every 200 ms during the run. Loopback and unix sockets only; wrk, the gateway and the backends share the machine's cores.`)
   L.push('- Backends (the same for every gateway, started once): `test/fixtures/c/hello.c` (libfcgi) as 2 processes accepting on one socket (`?bytes=N` for the 64 KiB and 1 MiB bodies); php-fpm, `pm = static`, 2 children, `-n` (no php.ini, so no opcache), `bench/www/hello.php`.')
   L.push('- Gateways: fastify-fastcgi (`bench/gateways/fastify-fastcgi.js`: Fastify, logger off, the plugin with `maxConcurrency: 2` = the backend\'s processes, keep-alive on); lighttpd mod_fastcgi (a connection per request); nginx, 1 worker, without and with `fastcgi_keep_conn` (upstream `keepalive 8`); h2o, 1 thread; Caddy (`reverse_proxy` + `transport fastcgi`, `php_fastcgi` for PHP), GOMAXPROCS=1; the npm clients `fastcgi-client` and `php-fpm` in a minimal node:http server; bare Fastify answering the same body itself (the Node ceiling). Keep-alive request limits raised where a server closes client connections every N requests (lighttpd, nginx).')
@@ -648,17 +671,26 @@ function report ({ opts, scenarios, gateways, unavailable, results, startedAt, f
     L.push(`| ${s.title} | ${gateways.map((g) => fmtMiB(m.get(g.id).rss)).join(' | ')} |`)
   }
 
+  L.push('', '## Gateway CPU time per request (median; user + system of all its processes / requests served)', '')
+  L.push('Less sensitive to other load on the machine than req/s: what the gateway itself spends on a request.', '')
+  L.push(`| scenario | ${gateways.map((g) => g.label).join(' | ')} |`)
+  L.push(`|---|${gateways.map(() => '---:').join('|')}|`)
+  for (const s of scenarios) {
+    const m = byScenario.get(s.id)
+    L.push(`| ${s.title} | ${gateways.map((g) => { const c = m.get(g.id).cpu; return c === undefined ? '-' : `${c.toFixed(1)} µs` }).join(' | ')} |`)
+  }
+
   // targets of the issue
   const ours = gateways.find((g) => g.id === 'fastify-fastcgi')
   if (ours !== undefined) {
     L.push('', '## fastify-fastcgi against the targets', '')
-    L.push('Targets: req/s at or above the best of lighttpd, nginx and h2o, with p99 no worse than lighttpd\'s; at least 4x the best Node FastCGI client; peak RSS within 30 MiB of bare Fastify\'s.', '')
+    L.push('Targets: req/s at or above the best of lighttpd, nginx and h2o, with p99 no worse than lighttpd\'s; at least 4x the best Node FastCGI client; peak RSS within 30 MiB of bare Fastify\'s. nginx with `fastcgi_keep_conn` is left out of "best server": its req/s come with a p99 of seconds (kept connections pin the prefork backend\'s processes while new ones wait in its accept queue), the failure our connection reuse must avoid.', '')
     L.push('| scenario | ours req/s | best server | ours / best | ours p99 | lighttpd p99 | best Node client | ours / client | ours RSS - bare Fastify RSS | met |')
     L.push('|---|---:|---|---:|---:|---:|---|---:|---:|---|')
     for (const s of scenarios) {
       const m = byScenario.get(s.id)
       const o = m.get('fastify-fastcgi')
-      const servers = gateways.filter((g) => ['lighttpd', 'nginx', 'nginx-keepconn', 'h2o'].includes(g.id)).map((g) => [g, m.get(g.id)]).filter(([, x]) => x.rps !== undefined)
+      const servers = gateways.filter((g) => ['lighttpd', 'nginx', 'h2o'].includes(g.id)).map((g) => [g, m.get(g.id)]).filter(([, x]) => x.rps !== undefined)
       const best = servers.sort((a, b) => b[1].rps - a[1].rps)[0]
       const clients = gateways.filter((g) => g.nodeClient).map((g) => [g, m.get(g.id)]).filter(([, x]) => x.rps !== undefined)
       const bestClient = clients.sort((a, b) => b[1].rps - a[1].rps)[0]
@@ -681,12 +713,12 @@ function report ({ opts, scenarios, gateways, unavailable, results, startedAt, f
     const m = byScenario.get(s.id)
     const light = m.get('lighttpd')
     L.push(`### ${s.title}: \`GET ${s.url}\``, '')
-    L.push('| gateway | req/s | vs lighttpd | p50 | p99 | peak RSS | wrk errors | req/s per round | machine busy before (max) | problems |')
-    L.push('|---|---:|---:|---:|---:|---:|---:|---|---:|---|')
+    L.push('| gateway | req/s | vs lighttpd | p50 | p99 | peak RSS | CPU per request | wrk errors | req/s per round | machine busy before (max) | problems |')
+    L.push('|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|')
     for (const g of gateways) {
       const x = m.get(g.id)
       const ratio = x.rps !== undefined && light && light.rps !== undefined ? x.rps / light.rps : undefined
-      L.push(`| ${g.label} | ${fmtInt(x.rps)} | ${fmtRatio(ratio)} | ${fmtMs(x.p50)} | ${fmtMs(x.p99)} | ${fmtMiB(x.rss)} | ${x.ok > 0 ? x.wrkErrors : '-'} | ${x.allRps.join(', ')} | ${x.backgroundMax === undefined ? '-' : `${Math.round(100 * x.backgroundMax)}%`} | ${x.errors.join('; ').replace(/\|/g, '/')} |`)
+      L.push(`| ${g.label} | ${fmtInt(x.rps)} | ${fmtRatio(ratio)} | ${fmtMs(x.p50)} | ${fmtMs(x.p99)} | ${fmtMiB(x.rss)} | ${x.cpu === undefined ? '-' : `${x.cpu.toFixed(1)} µs`} | ${x.ok > 0 ? x.wrkErrors : '-'} | ${x.allRps.join(', ')} | ${x.backgroundMax === undefined ? '-' : `${Math.round(100 * x.backgroundMax)}%`} | ${x.errors.join('; ').replace(/\|/g, '/')} |`)
     }
     L.push('')
   }
@@ -700,12 +732,13 @@ async function main () {
   if (!fs.existsSync(HELLO_BIN)) throw new Error(`no C hello at ${HELLO_BIN} (bench/run.sh builds it)`)
   if (findBinary('wrk') === undefined) throw new Error('wrk is not installed')
   if (opts.mode === 'profile') return profile(opts)
+  if (opts.report !== undefined) return rerender(opts.report, opts.out)
 
   let scenarios = SCENARIOS
   if (opts.scenarios !== undefined) scenarios = opts.scenarios.map((id) => SCENARIOS.find((s) => s.id === id) ?? (() => { throw new Error(`no scenario ${id}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`) })())
   else if (opts.mode === 'short') scenarios = SCENARIOS.filter((s) => SHORT_SCENARIOS.includes(s.id))
   let candidates = GATEWAYS.filter((g) => !g.optIn)
-  if (opts.gateways !== undefined) candidates = opts.gateways.map((id) => GATEWAYS.find((g) => g.id === id) ?? variantGateway(id) ?? (() => { throw new Error(`no gateway ${id}; known: ${GATEWAYS.map((g) => g.id).join(', ')}, or fastify-fastcgi:cap=N:ka=0|1:dist=DIR`) })())
+  if (opts.gateways !== undefined) candidates = opts.gateways.map((id) => GATEWAYS.find((g) => g.id === id) ?? variantGateway(id) ?? (() => { throw new Error(`no gateway ${id}; known: ${GATEWAYS.map((g) => g.id).join(', ')}, or fastify-fastcgi:cap=N:ka=0|1:dist=DIR:node=--flag+--flag`) })())
   const unavailable = []
   const gateways = []
   for (const g of candidates) {
@@ -726,6 +759,9 @@ async function main () {
   log(`${opts.mode}: ${scenarios.length} scenarios x ${gateways.length} gateways x ${opts.rounds} rounds, about ${Math.round(estimate / 60)} min; unavailable: ${unavailable.map((u) => u.label).join(', ') || 'none'}`)
 
   const startedAt = new Date()
+  // versions as built for this run (dist/ was built from the work tree just before)
+  const versionInfo = versions()
+  const machine = machineInfo()
   const results = []
   const backends = new Map()
   let aborted = false
@@ -748,7 +784,7 @@ async function main () {
           if (Date.now() > deadline) { aborted = true; break }
           const r = await measure(g, s, backend, opts, round)
           results.push(r)
-          log(`${s.id} round ${round + 1}/${opts.rounds} ${g.id}: ${r.error !== undefined ? `ERROR ${r.error}` : `${Math.round(r.rps)} req/s, p99 ${r.p99.toFixed(2)} ms, RSS ${r.peakRssMiB.toFixed(1)} MiB, busy before ${Math.round(100 * r.backgroundCpu)}%${r.non2xx + r.socketErrors.read + r.socketErrors.connect + r.socketErrors.timeout > 0 ? `, errors ${JSON.stringify({ non2xx: r.non2xx, ...r.socketErrors })}` : ''}`}`)
+          log(`${s.id} round ${round + 1}/${opts.rounds} ${g.id}: ${r.error !== undefined ? `ERROR ${r.error}` : `${Math.round(r.rps)} req/s, p99 ${r.p99.toFixed(2)} ms, RSS ${r.peakRssMiB.toFixed(1)} MiB, CPU ${r.cpuUsPerRequest?.toFixed(1)} µs/req, busy before ${Math.round(100 * r.backgroundCpu)}%${r.non2xx + r.socketErrors.read + r.socketErrors.connect + r.socketErrors.timeout > 0 ? `, errors ${JSON.stringify({ non2xx: r.non2xx, ...r.socketErrors })}` : ''}`}`)
         }
       }
       if (aborted) break
@@ -758,13 +794,38 @@ async function main () {
   }
   const finishedAt = new Date()
   const command = process.env.BENCH_COMMAND ?? `bash bench/run.sh ${process.argv.slice(2).join(' ')}`.trim()
-  const md = report({ opts, scenarios, gateways, unavailable, results, startedAt, finishedAt, command, aborted })
+  const md = report({ opts, scenarios, gateways, unavailable, results, startedAt, finishedAt, command, aborted, versionInfo, machine })
   const outFile = opts.out ?? path.join(BENCH, 'results', `${startedAt.toISOString().slice(0, 10)}-${opts.mode}.md`)
   fs.mkdirSync(path.dirname(outFile), { recursive: true })
   fs.writeFileSync(outFile, md)
-  fs.writeFileSync(outFile.replace(/\.md$/, '') + '.json', JSON.stringify({ opts, startedAt, finishedAt, results }, null, 2))
+  fs.writeFileSync(outFile.replace(/\.md$/, '') + '.json', JSON.stringify({ opts, startedAt, finishedAt, results, command, aborted, unavailable, versionInfo, machine, scenarios: scenarios.map((s) => s.id), gateways: gateways.map((g) => g.id) }, null, 2))
   process.stdout.write(md)
   log(`written ${path.relative(process.cwd(), outFile)}`)
+}
+
+/** Renders the Markdown of a saved run again (its .json), e.g. after a fix to the report. */
+function rerender (jsonFile, out) {
+  const saved = JSON.parse(fs.readFileSync(jsonFile, 'utf8'))
+  const ids = saved.gateways ?? [...new Set(saved.results.map((r) => r.gateway))]
+  const gateways = ids.map((id) => GATEWAYS.find((g) => g.id === id) ?? variantGateway(id))
+  const sids = saved.scenarios ?? [...new Set(saved.results.map((r) => r.scenario))]
+  const scenarios = sids.map((id) => SCENARIOS.find((s) => s.id === id))
+  const md = report({
+    opts: saved.opts,
+    scenarios,
+    gateways,
+    unavailable: saved.unavailable ?? [],
+    results: saved.results,
+    startedAt: new Date(saved.startedAt),
+    finishedAt: new Date(saved.finishedAt),
+    command: saved.command ?? `bash bench/run.sh${saved.opts.mode === 'short' ? ' --short' : ''}`,
+    aborted: saved.aborted ?? false,
+    versionInfo: saved.versionInfo,
+    machine: saved.machine
+  })
+  const outFile = out ?? jsonFile.replace(/\.json$/, '.md')
+  fs.writeFileSync(outFile, md)
+  process.stdout.write(md)
 }
 
 // ---------------------------------------------------------------------------- profile
