@@ -6,6 +6,7 @@ import { finished } from 'node:stream'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { BackendClient } from '../client/backend-client'
 import { connectFailureKind } from '../client/connect'
+import { Cancellation, cancellationFromSignal } from '../client/cancellation'
 import type { FastcgiResponse, RequestBody } from '../client/exchange'
 import { formatAddress } from '../client/address'
 import { buildCgiParams, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
@@ -14,7 +15,7 @@ import { normalizeRequestTarget } from '../cgi/url-path'
 import { Role } from '../protocol'
 import type { BackendPool } from '../pool'
 import type { PickHint, Proc } from '../pool/types'
-import { BadResponseHeaderError, NoBackendError, TooManyRedirectsError } from '../errors'
+import { BadResponseHeaderError, NoBackendError, OverloadedError, QueueFullError, QueueTimeoutError, TooManyRedirectsError } from '../errors'
 import { isFile, probeScript } from './locate-script'
 import { limitToContentLength, takeContentLength } from './content-length'
 import { prepareBody } from './request-body'
@@ -53,7 +54,10 @@ export interface Dispatch {
   /** the params for the host that was picked (docroot and the like are per host) */
   readonly params: (host: HostConfig) => Array<[string, string]>
   readonly body: RequestBody | undefined
-  readonly signal: AbortSignal
+  /** cancelled when the client goes away (the responder path); or, for callers that have one, */
+  readonly cancellation?: Cancellation
+  /** an AbortSignal to the same end */
+  readonly signal?: AbortSignal
   readonly hint: PickHint
 }
 
@@ -190,9 +194,9 @@ export class Gateway {
     reply.raw.once('close', prepared.dispose)
 
     const info = buildRequestInfo(request, target, prepared.length, config.serverSoftware, config.serverName)
-    const abort = new AbortController()
+    const cancellation = new Cancellation()
     const onClientGone = (): void => {
-      if (!reply.raw.writableFinished) abort.abort()
+      if (!reply.raw.writableFinished) cancellation.cancel()
     }
     reply.raw.once('close', onClientGone)
     const extra = extraVariables(request, overrides.params)
@@ -201,7 +205,7 @@ export class Gateway {
       mapping: route.mapping,
       role: 'responder',
       body: prepared.body,
-      signal: abort.signal,
+      cancellation,
       hint: { path: target.path, host: (request.headers.host ?? '').toLowerCase(), clientAddress: request.ip },
       params: (host) => {
         const location = resolveScriptLocation({
@@ -244,6 +248,7 @@ export class Gateway {
    */
   async dispatch (request: FastifyRequest, reply: FastifyReply, d: Dispatch): Promise<Dispatched> {
     const tried = new Set<Proc>()
+    const cancellation = d.cancellation ?? (d.signal === undefined ? undefined : cancellationFromSignal(d.signal))
     let lastError: unknown
     let attempts = 0
     // bounded: each turn either counts an attempt or excludes one more process for good
@@ -265,7 +270,7 @@ export class Gateway {
           role: d.role === 'authorizer' ? Role.AUTHORIZER : Role.RESPONDER,
           params: d.params(host),
           body: d.body,
-          signal: d.signal,
+          cancellation,
           onStderr: (chunk) => logStderr(request.log, backendName, chunk),
           // host entries that share an address share its client, but keep their own settings
           connectTimeout: host.connectTimeout,
@@ -279,7 +284,11 @@ export class Gateway {
       } catch (err) {
         this.pool.release(proc)
         const failure = connectFailureKind(err)
-        if (failure === undefined) throw err
+        if (failure === undefined) {
+          // the backend is there but cannot take this request now: the client may come back
+          if (err instanceof QueueFullError || err instanceof QueueTimeoutError || err instanceof OverloadedError) reply.header('retry-after', '1')
+          throw err
+        }
         this.pool.reportConnect(proc, failure)
         request.log.warn({ backend: backendName, err }, 'FastCGI backend unreachable; trying another one')
         lastError = err
