@@ -16,6 +16,7 @@ import { probeValues } from './probe-values'
 import { BackendConnection } from './connection'
 import { FastcgiExchange, isReplayable } from './exchange'
 import type { FastcgiResponse, RequestBody } from './exchange'
+import type { CancelTarget, Cancellation } from './cancellation'
 import type { NameValuePair, Role } from '../protocol'
 import { ClientAbortedError, PoolClosedError, PrematureCloseError, QueueFullError, QueueTimeoutError } from '../errors'
 
@@ -46,7 +47,8 @@ export interface BackendRequest {
   readonly role: Role
   readonly params: readonly NameValuePair[]
   readonly body: RequestBody | undefined
-  readonly signal?: AbortSignal
+  /** cancelled when the client goes away: the request leaves the queue or its backend connection is dropped */
+  readonly cancellation?: Cancellation
   readonly onStderr?: (chunk: Buffer) => void
   /**
    * This request's own settings, for a client shared by host entries that name one address
@@ -63,10 +65,38 @@ export type KeepAlive = boolean | 'auto'
 /** ms the FCGI_GET_VALUES probe of keepAlive: 'auto' waits for an answer */
 const PROBE_TIMEOUT = 500
 
-interface Waiter {
-  resolve (): void
-  reject (err: Error): void
-  timer: NodeJS.Timeout | undefined
+/** A request waiting for a slot; cancellation takes it out of the queue. */
+class Waiter implements CancelTarget {
+  timer: NodeJS.Timeout | undefined = undefined
+
+  constructor (
+    private readonly queue: Waiter[],
+    private readonly cancellation: Cancellation | undefined,
+    private readonly onResolve: () => void,
+    private readonly onReject: (err: Error) => void
+  ) {}
+
+  resolve (): void {
+    this.cancellation?.unwatch(this)
+    this.onResolve()
+  }
+
+  reject (err: Error): void {
+    this.cancellation?.unwatch(this)
+    this.onReject(err)
+  }
+
+  /** Leaves the queue and fails. */
+  drop (err: Error): void {
+    const index = this.queue.indexOf(this)
+    if (index !== -1) this.queue.splice(index, 1)
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.reject(err)
+  }
+
+  onCancel (): void {
+    this.drop(new ClientAbortedError())
+  }
 }
 
 export interface BackendClientStats {
@@ -109,7 +139,7 @@ export class BackendClient {
       this.answersValues ??= probeValues(this.options.address, PROBE_TIMEOUT).then((values) => values !== undefined)
       keepAlive = await this.answersValues
     }
-    await this.takeSlot(req.signal)
+    await this.takeSlot(req.cancellation)
     let holdsSlot = true
     const releaseSlot = (): void => {
       if (holdsSlot) {
@@ -178,18 +208,15 @@ export class BackendClient {
       onStderr: req.onStderr
     }, (finished, reusable) => {
       uncount()
-      req.signal?.removeEventListener('abort', onAbort)
+      req.cancellation?.unwatch(finished)
       // before a response, the caller decides (it may retry within the same slot)
       if (finished.responded) releaseSlot()
       if (reusable) this.keep(connection)
     })
-    const onAbort = (): void => exchange.abort(new ClientAbortedError())
-    if (req.signal !== undefined) {
-      if (req.signal.aborted) {
-        onAbort()
-      } else {
-        req.signal.addEventListener('abort', onAbort, { once: true })
-      }
+    const cancellation = req.cancellation
+    if (cancellation !== undefined) {
+      if (cancellation.cancelled) exchange.onCancel()
+      else cancellation.watch(exchange)
     }
     exchange.start()
     return exchange.head.then((response) => {
@@ -200,7 +227,7 @@ export class BackendClient {
       // A kept connection that the backend had already closed (php-fpm's pm.max_requests)
       // fails before any byte comes back: send the request again on a fresh connection.
       if (!fresh && !exchange.receivedAnything && err instanceof PrematureCloseError &&
-        (isReplayable(req.body) || !exchange.bodyConsumed) && req.signal?.aborted !== true) {
+        (isReplayable(req.body) || !exchange.bodyConsumed) && req.cancellation?.cancelled !== true) {
         throw new StaleConnectionError(err)
       }
       throw err
@@ -232,35 +259,21 @@ export class BackendClient {
     if (index !== -1) this.idle.splice(index, 1)
   }
 
-  private takeSlot (signal: AbortSignal | undefined): Promise<void> | void {
+  private takeSlot (cancellation: Cancellation | undefined): Promise<void> | void {
     if (this.inFlight < this.options.maxConcurrency) {
       this.inFlight++
       return
     }
     if (this.waiters.length >= this.options.queueLimit) throw new QueueFullError(this.name)
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
-        },
-        reject: (err) => {
-          signal?.removeEventListener('abort', onAbort)
-          reject(err)
-        },
-        timer: undefined
+      const waiter = new Waiter(this.waiters, cancellation, resolve, reject)
+      const { queueTimeout } = this.options
+      if (queueTimeout > 0) {
+        waiter.timer = setTimeout(() => waiter.drop(new QueueTimeoutError(this.name, queueTimeout)), queueTimeout)
       }
-      const drop = (err: Error): void => {
-        const index = this.waiters.indexOf(waiter)
-        if (index !== -1) this.waiters.splice(index, 1)
-        if (waiter.timer !== undefined) clearTimeout(waiter.timer)
-        waiter.reject(err)
-      }
-      const onAbort = (): void => drop(new ClientAbortedError())
-      if (this.options.queueTimeout > 0) {
-        waiter.timer = setTimeout(() => drop(new QueueTimeoutError(this.name, this.options.queueTimeout)), this.options.queueTimeout)
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
+      // a request cancelled before it got here stays queued, as it did with an aborted signal:
+      // the exchange it gets later is aborted at once
+      cancellation?.watch(waiter)
       this.waiters.push(waiter)
     })
   }

@@ -4,6 +4,7 @@
 // when push() returns false, resume in _read).
 import { Readable } from 'node:stream'
 import type { BackendConnection, RecordSink } from './connection'
+import type { CancelTarget } from './cancellation'
 import { REQUEST_ID } from './connection'
 import { CgiHeaderParser } from '../cgi/response-header-parser'
 import type { CgiResponseHead } from '../cgi/response-header-parser'
@@ -62,7 +63,7 @@ class ResponseBody extends Readable {
 
 type Phase = 'head' | 'body' | 'done'
 
-export class FastcgiExchange implements RecordSink {
+export class FastcgiExchange implements RecordSink, CancelTarget {
   /** Any record received: from then on a failure is the backend's, not a stale kept connection. */
   receivedAnything = false
   /** A byte of a streamed body was taken: the request can no longer be replayed. */
@@ -130,6 +131,11 @@ export class FastcgiExchange implements RecordSink {
   abort (err: Error): void {
     if (this.phase === 'done') return
     this.fail(err)
+  }
+
+  /** The request's Cancellation fired: the client went away. */
+  onCancel (): void {
+    this.abort(new ClientAbortedError())
   }
 
   private pipeBody (source: Readable): void {
