@@ -75,6 +75,8 @@ export type Resolution =
 
 const MAX_BACKEND_ATTEMPTS = 5
 const MAX_LOCAL_REDIRECTS = 5
+/** ms a request waits for a backend process that is being spawned */
+const SPAWN_WAIT = 5000
 
 // Hop-by-hop and gateway-private headers never go to the client (X-Sendfile and X-LIGHTTPD-*
 // are consumed by the gateway even where it does not act on them, as lighttpd does).
@@ -251,11 +253,18 @@ export class Gateway {
     const cancellation = d.cancellation ?? (d.signal === undefined ? undefined : cancellationFromSignal(d.signal))
     let lastError: unknown
     let attempts = 0
+    let waitedForSpawn = false
     // bounded: each turn either counts an attempt or excludes one more process for good
     for (;;) {
       if (attempts >= MAX_BACKEND_ATTEMPTS) break
       const proc = this.pool.pick(d.mapping.key, d.hint, tried)
-      if (proc === undefined) break
+      if (proc === undefined) {
+        // minProcs 0 (or a respawn under way): wait once for the process being started, as
+        // lighttpd does, instead of a 503 the client would have to retry
+        if (waitedForSpawn || tried.size > 0 || !await this.spawnUnderWay(d.mapping.key)) break
+        waitedForSpawn = true
+        continue
+      }
       tried.add(proc)
       const host = this.hostFor(d.mapping, proc, d.role)
       if (host === undefined || (d.accept !== undefined && !d.accept(host))) {
@@ -296,6 +305,23 @@ export class Gateway {
     }
     reply.header('retry-after', String(this.pool.retryAfterSeconds(d.mapping.key)))
     throw lastError ?? new NoBackendError(`every backend for ${d.mapping.key} is down or disabled`)
+  }
+
+  /** Resolves true once a process of the key that is starting has spawned (within SPAWN_WAIT ms). */
+  private async spawnUnderWay (mappingKey: string): Promise<boolean> {
+    const starting = this.pool.backends().some((b) => b.state === 'starting' && b.mappingKeys.includes(mappingKey))
+    if (!starting) return false
+    const spawned = await new Promise<boolean>((resolve) => {
+      const done = (result: boolean): void => {
+        clearTimeout(timer)
+        this.pool.off('spawned', onSpawned)
+        resolve(result)
+      }
+      const onSpawned = (): void => done(true)
+      const timer = setTimeout(() => done(false), SPAWN_WAIT)
+      this.pool.on('spawned', onSpawned)
+    })
+    return spawned
   }
 
   private sendResponse (request: FastifyRequest, reply: FastifyReply, response: FastcgiResponse, host: HostConfig): FastifyReply | Promise<FastifyReply> {
