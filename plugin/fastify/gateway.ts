@@ -98,7 +98,7 @@ export class Gateway {
    */
   async resolve (urlPath: string, documentRoot: string = this.config.documentRoot, keys: readonly MappingConfig[] = this.keys): Promise<Resolution> {
     const { config } = this
-    const textual = findMapping(keys, urlPath, config.mapExtensions) as MappingConfig | undefined
+    const textual = findMapping(keys, urlPath, config.mapExtensions)
     if (textual !== undefined && !(textual.hosts[0] as HostConfig).checkLocal) {
       if (textual.kind === 'prefix') {
         return { kind: 'route', route: { mapping: textual, ...splitPrefixPath(textual.key, urlPath, (textual.hosts[0] as HostConfig).fixRootScriptname) } }
@@ -116,7 +116,7 @@ export class Gateway {
       // a suffix key with check-local off may still take `/x.php` (no PATH_INFO, as lighttpd)
       return textual === undefined ? { kind: 'not-ours' } : { kind: 'not-found' }
     }
-    const mapping = findMapping(keys, probe.scriptName, config.mapExtensions) as MappingConfig | undefined
+    const mapping = findMapping(keys, probe.scriptName, config.mapExtensions)
     if (mapping === undefined) return { kind: 'not-ours' }
     return { kind: 'route', route: { mapping, scriptName: probe.scriptName, pathInfo: probe.pathInfo } }
   }
@@ -124,7 +124,7 @@ export class Gateway {
   private async resolveDirectory (urlPath: string, textual: MappingConfig | undefined, documentRoot: string, keys: readonly MappingConfig[]): Promise<Resolution> {
     for (const index of this.config.indexFiles) {
       const candidate = urlPath.endsWith('/') ? urlPath + index : `${urlPath}/${index}`
-      const mapping = findMapping(keys, candidate, this.config.mapExtensions) as MappingConfig | undefined
+      const mapping = findMapping(keys, candidate, this.config.mapExtensions)
       if (mapping === undefined || !await isFile(path.join(documentRoot, candidate), documentRoot)) continue
       // a directory is addressed with its trailing slash, so that relative links in it work
       if (!urlPath.endsWith('/')) return { kind: 'redirect', location: `${urlPath}/` }
