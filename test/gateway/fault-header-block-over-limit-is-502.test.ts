@@ -4,19 +4,7 @@ import Fastify from 'fastify'
 import fastcgi from '../../plugin'
 import { startFaultServer, faults, firstThenOk } from '../helpers/fault-server'
 
-import { Writable } from 'node:stream'
-
-/** Every log line of the app, parsed. */
-function captureLogs (): { lines: Array<Record<string, unknown>>, stream: Writable } {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
-      done()
-    }
-  })
-  return { lines, stream }
-}
+import { captureLogs } from '../helpers/logs'
 
 t.test('header block over headerLimit -> 502', async (t) => {
   const block = 'Content-Type: text/plain\r\n' + Array.from({ length: 40 }, (_, i) => `X-Filler-${i}: ${'f'.repeat(60)}\r\n`).join('') + '\r\n'

@@ -5,19 +5,7 @@ import Fastify from 'fastify'
 import fastcgi from '../../plugin'
 import { startFaultServer, faults, firstThenOk } from '../helpers/fault-server'
 
-import { Writable } from 'node:stream'
-
-/** Every log line of the app, parsed. */
-function captureLogs (): { lines: Array<Record<string, unknown>>, stream: Writable } {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
-      done()
-    }
-  })
-  return { lines, stream }
-}
+import { captureLogs } from '../helpers/logs'
 
 const cases: Array<[string, string]> = [
   ['invalid header name', 'Content-Type: text/plain\r\nBad Name: x\r\n\r\n'],

@@ -2,21 +2,10 @@
 // request: php-cgi's error_log() (stderr.php), and several lines from the fault server.
 import t from 'tap'
 import Fastify from 'fastify'
-import { Writable } from 'node:stream'
+import { captureLogs } from '../helpers/logs'
 import fastcgi from '../../plugin'
 import { PHP_FIXTURES, hasPhpCgi, startPhpCgi } from '../helpers/php'
 import { startFaultServer, faults } from '../helpers/fault-server'
-
-function captureLogs (): { lines: Array<Record<string, unknown>>, stream: Writable } {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
-      done()
-    }
-  })
-  return { lines, stream }
-}
 
 const WARN = 40
 
