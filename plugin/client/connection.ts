@@ -12,6 +12,8 @@ export interface RecordSink {
   onStdout (chunk: Buffer): void
   onStderr (chunk: Buffer): void
   onEndRequest (appStatus: number, protocolStatus: number): void
+  /** Every record of one socket read has been handed on (END_REQUEST may have detached the sink). */
+  onReadEnd (): void
   /** The socket failed or closed while this sink was attached. */
   onConnectionLost (err: Error): void
 }
@@ -27,11 +29,13 @@ export class BackendConnection {
     this.decoder = new RecordDecoder((type, requestId, content) => this.onRecord(type, requestId, content))
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => {
+      const sink = this.sink
       try {
         this.decoder.push(chunk)
       } catch (err) {
         this.fail(err instanceof Error ? err : new ProtocolError(String(err)))
       }
+      sink?.onReadEnd()
     })
     socket.on('end', () => this.fail(new PrematureCloseError(`${name} closed the connection`)))
     socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new PrematureCloseError(`${name}: ${err.code ?? err.message}`, { cause: err })))

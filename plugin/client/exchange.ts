@@ -2,6 +2,12 @@
 // parses the CGI header block as STDOUT arrives, then streams the rest of STDOUT as a
 // Readable that pauses the socket while the reader is behind (undici's discipline: pause
 // when push() returns false, resume in _read).
+//
+// Small responses usually arrive whole, END_REQUEST included, in one socket read. The head
+// is therefore delivered at the end of the read that completed it: when the request has
+// ended by then, the body is handed over as one Buffer (`complete`), and no stream is made
+// unless someone asks for `body`. The gateway can then answer with a Content-Length in one
+// write, as lighttpd does when it has the whole response.
 import { Readable } from 'node:stream'
 import type { BackendConnection, RecordSink } from './connection'
 import type { CancelTarget } from './cancellation'
@@ -32,8 +38,54 @@ export interface ExchangeOptions {
 }
 
 export interface FastcgiResponse extends CgiResponseHead {
+  /** the whole body, when the backend had ended the request by the time the head was read */
+  readonly complete: Buffer | undefined
+  /** the body as a stream; for a complete response it is made on first use */
   readonly body: Readable
 }
+
+/** A response whose body arrived with its head: the stream exists only if asked for. */
+class CompleteResponse implements FastcgiResponse {
+  readonly status: number
+  readonly headers: Array<[string, string]>
+  readonly location: string | undefined
+  readonly localRedirect: boolean
+  private stream: Readable | undefined
+
+  constructor (head: CgiResponseHead, readonly complete: Buffer) {
+    this.status = head.status
+    this.headers = head.headers
+    this.location = head.location
+    this.localRedirect = head.localRedirect
+  }
+
+  get body (): Readable {
+    if (this.stream === undefined) {
+      const stream = new Readable({ read () {} })
+      if (this.complete.length > 0) stream.push(this.complete)
+      stream.push(null)
+      this.stream = stream
+    }
+    return this.stream
+  }
+}
+
+class StreamedResponse implements FastcgiResponse {
+  readonly status: number
+  readonly headers: Array<[string, string]>
+  readonly location: string | undefined
+  readonly localRedirect: boolean
+  readonly complete = undefined
+
+  constructor (head: CgiResponseHead, readonly body: Readable) {
+    this.status = head.status
+    this.headers = head.headers
+    this.location = head.location
+    this.localRedirect = head.localRedirect
+  }
+}
+
+const EMPTY_BODY = Buffer.alloc(0)
 
 export function isReplayable (body: RequestBody | undefined): boolean {
   return body === undefined || Buffer.isBuffer(body) || !(body instanceof Readable)
@@ -72,6 +124,12 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
   responded = false
   private phase: Phase = 'head'
   private readonly parser: CgiHeaderParser
+  /** the parsed head, held until the end of the socket read that completed it */
+  private parsedHead: CgiResponseHead | undefined
+  /** body bytes of that same read */
+  private early: Buffer[] | undefined
+  /** the head promise is settled */
+  private delivered = false
   private body: ResponseBody | undefined
   private bodyPaused = false
   private resolveHead!: (response: FastcgiResponse) => void
@@ -198,7 +256,8 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     this.receivedAnything = true
     this.readTimer?.refresh()
     if (this.phase === 'body') {
-      this.pushBody(chunk)
+      if (this.body !== undefined) this.pushBody(chunk)
+      else (this.early as Buffer[]).push(chunk)
       return
     }
     if (this.phase !== 'head') return
@@ -212,13 +271,29 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     if (parsed === undefined) return
     this.phase = 'body'
     this.responded = true
+    this.parsedHead = parsed.head
+    this.early = parsed.rest.length > 0 ? [parsed.rest] : []
+  }
+
+  /** The connection has handed on every record of one socket read. */
+  onReadEnd (): void {
+    const head = this.parsedHead
+    if (head === undefined || this.delivered) return
+    this.delivered = true
+    const early = this.early as Buffer[]
+    this.parsedHead = undefined
+    this.early = undefined
+    if (this.phase === 'done') {
+      const complete = early.length === 0 ? EMPTY_BODY : early.length === 1 ? early[0] as Buffer : Buffer.concat(early)
+      this.resolveHead(new CompleteResponse(head, complete))
+      return
+    }
     // _destroy runs after every body, ended ones included: build the error only when it is needed
     this.body = new ResponseBody(() => this.onBodyDemand(), (err) => {
       if (this.phase !== 'done') this.abort(err ?? new ClientAbortedError())
     })
-    const { head, rest } = parsed
-    this.resolveHead({ ...head, body: this.body })
-    if (rest.length > 0) this.pushBody(rest)
+    this.resolveHead(new StreamedResponse(head, this.body))
+    for (const chunk of early) this.pushBody(chunk)
   }
 
   onStderr (chunk: Buffer): void {
@@ -241,6 +316,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     }
     if (this.phase !== 'body') return
     this.finish(this.options.keepConn && this.stopSource === undefined)
+    // before the head is delivered, the end is noted by phase 'done' (a complete response)
     this.body?.push(null)
   }
 
@@ -291,10 +367,13 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
   /** Any failure drops the connection: its stream position is unknown. */
   private fail (err: Error): void {
     if (this.phase === 'done') return
-    const wasHead = this.phase === 'head'
     this.connection.detach()
     this.finish(false)
-    if (wasHead) this.rejectHead(err)
-    else this.body?.destroy(err)
+    if (!this.delivered) {
+      this.delivered = true
+      this.parsedHead = undefined
+      this.early = undefined
+      this.rejectHead(err)
+    } else this.body?.destroy(err)
   }
 }

@@ -227,7 +227,7 @@ export class Gateway {
 
     const local = localRedirectTarget(response)
     if (local !== undefined) {
-      response.body.resume()
+      discardBody(response)
       // this hop is over: its listeners must not pile up on the reply (5 hops: 10 more)
       reply.raw.removeListener('close', onClientGone)
       reply.raw.removeListener('close', prepared.dispose)
@@ -288,7 +288,8 @@ export class Gateway {
           keepAlive: host.keepAlive
         })
         this.pool.reportConnect(proc, 'connected')
-        finished(response.body, () => this.pool.release(proc))
+        if (response.complete !== undefined) this.pool.release(proc)
+        else finished(response.body, () => this.pool.release(proc))
         return { response, host }
       } catch (err) {
         this.pool.release(proc)
@@ -330,7 +331,7 @@ export class Gateway {
       // Node serves 600-999, but Fastify refuses them; a backend should not depend on them.
       // The backend's headers and body must not go out with the 502: drain and answer an error.
       request.log.warn({ status }, 'FastCGI backend sent a status above 599; answering 502')
-      response.body.resume()
+      discardBody(response)
       throw new BadResponseHeaderError(`Status ${status} is above 599`)
     }
     const headers: Record<string, string | string[]> = {}
@@ -352,15 +353,21 @@ export class Gateway {
     try {
       announced = takeContentLength(headers)
     } catch (err) {
-      response.body.resume()
+      discardBody(response)
       throw err
     }
     reply.code(status)
     reply.headers(headers)
     if (request.method === 'HEAD' || status === 204 || status === 304 || status < 200) {
       // no body goes out: drain the backend so its connection is freed
-      response.body.resume()
+      discardBody(response)
       return reply.send()
+    }
+    const complete = response.complete
+    // The whole body is here: one write with a Content-Length, no stream. A Buffer without a
+    // Content-Type would get Fastify's application/octet-stream, which the backend did not say.
+    if (complete !== undefined && (announced === undefined || announced === complete.length) && headers['content-type'] !== undefined) {
+      return reply.send(complete)
     }
     if (announced !== undefined) return reply.send(limitToContentLength(response.body, announced, host.name === '' ? host.mappingKey : host.name))
     return reply.send(response.body)
@@ -445,6 +452,11 @@ function procOfHost (host: HostConfig, proc: Proc): boolean {
 export function parseTarget (method: string, rawTarget: string): TargetOverride {
   const { path: urlPath, query } = normalizeRequestTarget(rawTarget)
   return { method, rawTarget, path: urlPath, query }
+}
+
+/** Lets the rest of a body go: a streamed one is drained, so its backend connection is freed. */
+function discardBody (response: FastcgiResponse): void {
+  if (response.complete === undefined) response.body.resume()
 }
 
 /** RFC 3875 6.2.2: a Location holding a local path, without Status, is served internally. */
