@@ -4,10 +4,13 @@
 // when push() returns false, resume in _read).
 //
 // Small responses usually arrive whole, END_REQUEST included, in one socket read. The head
-// is therefore delivered at the end of the read that completed it: when the request has
-// ended by then, the body is handed over as one Buffer (`complete`), and no stream is made
-// unless someone asks for `body`. The gateway can then answer with a Content-Length in one
-// write, as lighttpd does when it has the whole response.
+// is therefore delivered at the end of the read that completed it, or, when the request has
+// not ended by then, at the end of that event-loop turn (libuv reads a socket several times
+// in one turn when data keeps coming). When the request has ended by then, the body is
+// handed over as one Buffer (`complete`), and no stream is made unless someone asks for
+// `body`: the gateway answers with a Content-Length in one write, as lighttpd does when it
+// has the whole response. A streamed body gets the STDOUT of one socket read as one chunk,
+// not a chunk per record: each chunk costs a write to the client.
 import { Readable } from 'node:stream'
 import type { BackendConnection, RecordSink } from './connection'
 import type { CancelTarget } from './cancellation'
@@ -124,12 +127,14 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
   responded = false
   private phase: Phase = 'head'
   private readonly parser: CgiHeaderParser
-  /** the parsed head, held until the end of the socket read that completed it */
+  /** the parsed head, held until it is delivered (see the top of this file) */
   private parsedHead: CgiResponseHead | undefined
-  /** body bytes of that same read */
-  private early: Buffer[] | undefined
+  /** body bytes not yet handed on: before delivery, all of them; after, those of the current read */
+  private pending: Buffer[] = []
+  private pendingBytes = 0
   /** the head promise is settled */
   private delivered = false
+  private deliveryScheduled = false
   private body: ResponseBody | undefined
   private bodyPaused = false
   private resolveHead!: (response: FastcgiResponse) => void
@@ -256,8 +261,8 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     this.receivedAnything = true
     this.readTimer?.refresh()
     if (this.phase === 'body') {
-      if (this.body !== undefined) this.pushBody(chunk)
-      else (this.early as Buffer[]).push(chunk)
+      this.pending.push(chunk)
+      this.pendingBytes += chunk.length
       return
     }
     if (this.phase !== 'head') return
@@ -272,20 +277,36 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     this.phase = 'body'
     this.responded = true
     this.parsedHead = parsed.head
-    this.early = parsed.rest.length > 0 ? [parsed.rest] : []
+    if (parsed.rest.length > 0) {
+      this.pending.push(parsed.rest)
+      this.pendingBytes += parsed.rest.length
+    }
   }
 
   /** The connection has handed on every record of one socket read. */
   onReadEnd (): void {
+    if (this.delivered) {
+      this.flushPending()
+      return
+    }
+    if (this.parsedHead === undefined) return
+    if (this.phase === 'done') {
+      this.deliver()
+      return
+    }
+    if (!this.deliveryScheduled) {
+      this.deliveryScheduled = true
+      setImmediate(() => this.deliver())
+    }
+  }
+
+  private deliver (): void {
     const head = this.parsedHead
     if (head === undefined || this.delivered) return
     this.delivered = true
-    const early = this.early as Buffer[]
     this.parsedHead = undefined
-    this.early = undefined
     if (this.phase === 'done') {
-      const complete = early.length === 0 ? EMPTY_BODY : early.length === 1 ? early[0] as Buffer : Buffer.concat(early)
-      this.resolveHead(new CompleteResponse(head, complete))
+      this.resolveHead(new CompleteResponse(head, this.takePending()))
       return
     }
     // _destroy runs after every body, ended ones included: build the error only when it is needed
@@ -293,7 +314,19 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
       if (this.phase !== 'done') this.abort(err ?? new ClientAbortedError())
     })
     this.resolveHead(new StreamedResponse(head, this.body))
-    for (const chunk of early) this.pushBody(chunk)
+    this.flushPending()
+  }
+
+  private takePending (): Buffer {
+    const { pending } = this
+    const whole = pending.length === 0 ? EMPTY_BODY : pending.length === 1 ? pending[0] as Buffer : Buffer.concat(pending, this.pendingBytes)
+    this.pending = []
+    this.pendingBytes = 0
+    return whole
+  }
+
+  private flushPending (): void {
+    if (this.pendingBytes > 0 && this.body !== undefined) this.pushBody(this.takePending())
   }
 
   onStderr (chunk: Buffer): void {
@@ -315,8 +348,9 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
       return
     }
     if (this.phase !== 'body') return
-    this.finish(this.options.keepConn && this.stopSource === undefined)
     // before the head is delivered, the end is noted by phase 'done' (a complete response)
+    if (this.delivered) this.flushPending()
+    this.finish(this.options.keepConn && this.stopSource === undefined)
     this.body?.push(null)
   }
 
@@ -372,7 +406,8 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     if (!this.delivered) {
       this.delivered = true
       this.parsedHead = undefined
-      this.early = undefined
+      this.pending = []
+      this.pendingBytes = 0
       this.rejectHead(err)
     } else this.body?.destroy(err)
   }
