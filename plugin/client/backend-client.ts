@@ -117,7 +117,9 @@ export class BackendClient {
   private retries = 0
   private closed = false
   /** keepAlive 'auto' resolved by the probe, once per client */
-  private answersValues: Promise<boolean> | undefined
+  private probe: Promise<boolean> | undefined
+  /** the probe's answer, once it has come */
+  private answeredValues: boolean | undefined
 
   constructor (readonly options: BackendClientOptions) {
     this.name = formatAddress(options.address)
@@ -132,34 +134,65 @@ export class BackendClient {
    * A connect failure rejects with ConnectError / ConnectTimeoutError / OverloadedError before
    * anything was sent, so the caller may try another backend.
    */
-  async request (req: BackendRequest): Promise<FastcgiResponse> {
-    if (this.closed) throw new PoolClosedError()
-    let keepAlive = req.keepAlive ?? this.options.keepAlive
-    if (keepAlive === 'auto') {
-      this.answersValues ??= probeValues(this.options.address, PROBE_TIMEOUT).then((values) => values !== undefined)
-      keepAlive = await this.answersValues
-    }
-    await this.takeSlot(req.cancellation)
-    let holdsSlot = true
-    const releaseSlot = (): void => {
-      if (holdsSlot) {
-        holdsSlot = false
-        this.releaseSlot()
+  request (req: BackendRequest): Promise<FastcgiResponse> {
+    if (this.closed) return Promise.reject(new PoolClosedError())
+    // The hot path, with no await before the request is written: the keep-alive question is
+    // settled, a slot is free and a kept connection is waiting.
+    const keepAlive = req.keepAlive === 'auto' || (req.keepAlive === undefined && this.options.keepAlive === 'auto')
+      ? this.answeredValues
+      : (req.keepAlive ?? this.options.keepAlive) as boolean
+    if (keepAlive !== undefined && this.inFlight < this.options.maxConcurrency && this.idle.length > 0) {
+      const idle = this.takeIdle()
+      if (idle !== undefined) {
+        this.inFlight++
+        const slot = new Slot(this)
+        return this.exchange(idle, req, keepAlive, false, slot).catch(async (err: unknown) => {
+          if (!(err instanceof StaleConnectionError)) {
+            slot.release()
+            throw err
+          }
+          this.retries++
+          return await this.onFreshConnection(req, keepAlive, slot)
+        })
       }
     }
+    return this.requestWaiting(req)
+  }
+
+  /** What `request` does when it must wait: for the probe, a slot, or a connection. */
+  private async requestWaiting (req: BackendRequest): Promise<FastcgiResponse> {
+    let keepAlive = req.keepAlive ?? this.options.keepAlive
+    if (keepAlive === 'auto') {
+      this.probe ??= probeValues(this.options.address, PROBE_TIMEOUT).then((values) => {
+        this.answeredValues = values !== undefined
+        return this.answeredValues
+      })
+      keepAlive = await this.probe
+    }
+    await this.takeSlot(req.cancellation)
+    const slot = new Slot(this)
     try {
       const idle = this.takeIdle()
       if (idle !== undefined) {
         try {
-          return await this.exchange(idle, req, keepAlive, false, releaseSlot)
+          return await this.exchange(idle, req, keepAlive, false, slot)
         } catch (err) {
           if (!(err instanceof StaleConnectionError)) throw err
           this.retries++
         }
       }
-      return await this.exchange(await this.connect(req.connectTimeout ?? this.options.connectTimeout), req, keepAlive, true, releaseSlot)
+      return await this.onFreshConnection(req, keepAlive, slot)
     } catch (err) {
-      releaseSlot()
+      slot.release()
+      throw err
+    }
+  }
+
+  private async onFreshConnection (req: BackendRequest, keepAlive: boolean, slot: Slot): Promise<FastcgiResponse> {
+    try {
+      return await this.exchange(await this.connect(req.connectTimeout ?? this.options.connectTimeout), req, keepAlive, true, slot)
+    } catch (err) {
+      slot.release()
       throw err
     }
   }
@@ -187,7 +220,7 @@ export class BackendClient {
     return connection
   }
 
-  private exchange (connection: BackendConnection, req: BackendRequest, keepAlive: boolean, fresh: boolean, releaseSlot: () => void): Promise<FastcgiResponse> {
+  private exchange (connection: BackendConnection, req: BackendRequest, keepAlive: boolean, fresh: boolean, slot: Slot): Promise<FastcgiResponse> {
     const { options } = this
     let counted = fresh
     if (fresh) this.freshAwaitingFirstByte++
@@ -210,7 +243,7 @@ export class BackendClient {
       uncount()
       req.cancellation?.unwatch(finished)
       // before a response, the caller decides (it may retry within the same slot)
-      if (finished.responded) releaseSlot()
+      if (finished.responded) slot.release()
       if (reusable) this.keep(connection)
     })
     const cancellation = req.cancellation
@@ -278,7 +311,8 @@ export class BackendClient {
     })
   }
 
-  private releaseSlot (): void {
+  /** Internal to Slot. */
+  freeSlot (): void {
     this.inFlight--
     this.wakeWaiter()
   }
@@ -289,6 +323,19 @@ export class BackendClient {
       if (waiter.timer !== undefined) clearTimeout(waiter.timer)
       this.inFlight++
       waiter.resolve()
+    }
+  }
+}
+
+/** One request's place under the concurrency cap: given back exactly once. */
+class Slot {
+  private held = true
+  constructor (private readonly client: BackendClient) {}
+
+  release (): void {
+    if (this.held) {
+      this.held = false
+      this.client.freeSlot()
     }
   }
 }

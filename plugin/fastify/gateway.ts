@@ -18,8 +18,7 @@ import type { PickHint, Proc } from '../pool/types'
 import { BadResponseHeaderError, NoBackendError, OverloadedError, QueueFullError, QueueTimeoutError, TooManyRedirectsError } from '../errors'
 import { isFile, probeScript } from './locate-script'
 import { limitToContentLength, takeContentLength } from './content-length'
-import { prepareBody } from './request-body'
-import type { PreparedBody } from './request-body'
+import { NONE, prepareBody } from './request-body'
 import { buildRequestInfo } from './request-info'
 import type { TargetOverride } from './request-info'
 import { authorizedDocroot, peekVariables } from './request-state'
@@ -84,6 +83,7 @@ const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-
 
 export class Gateway {
   private readonly clients = new Map<string, BackendClient>()
+  private clientsByProc = new WeakMap<Proc, BackendClient>()
   private readonly mappingsByKey: ReadonlyMap<string, MappingConfig>
   private readonly keys: readonly MappingConfig[]
 
@@ -96,15 +96,20 @@ export class Gateway {
    * Does any responder key (or any of `keys`) match this URL path? The textual match comes
    * first; check-local keys then look at the files under `documentRoot`.
    */
-  async resolve (urlPath: string, documentRoot: string = this.config.documentRoot, keys: readonly MappingConfig[] = this.keys): Promise<Resolution> {
-    const { config } = this
-    const textual = findMapping(keys, urlPath, config.mapExtensions)
+  resolve (urlPath: string, documentRoot: string = this.config.documentRoot, keys: readonly MappingConfig[] = this.keys): Resolution | Promise<Resolution> {
+    const textual = findMapping(keys, urlPath, this.config.mapExtensions)
+    // a key without check-local is decided by the URL alone: no promise
     if (textual !== undefined && !(textual.hosts[0] as HostConfig).checkLocal) {
       if (textual.kind === 'prefix') {
         return { kind: 'route', route: { mapping: textual, ...splitPrefixPath(textual.key, urlPath, (textual.hosts[0] as HostConfig).fixRootScriptname) } }
       }
       return { kind: 'route', route: { mapping: textual, scriptName: urlPath, pathInfo: '' } }
     }
+    return this.resolveOnDisk(urlPath, documentRoot, keys, textual)
+  }
+
+  private async resolveOnDisk (urlPath: string, documentRoot: string, keys: readonly MappingConfig[], textual: MappingConfig | undefined): Promise<Resolution> {
+    const { config } = this
     const probe = await probeScript(documentRoot, urlPath)
     if (probe.kind === 'forbidden') {
       // a script of ours that links out of the root is refused, not handed to the application
@@ -141,7 +146,9 @@ export class Gateway {
     const target = parseTarget(request.method, request.raw.url ?? '/')
     // an approving authorizer with a docroot moved the request there (lighttpd's restart)
     const docroot = authorizedDocroot(request)
-    const resolution = await this.resolve(target.path, docroot)
+    let pending = this.resolve(target.path, docroot)
+    if (pending instanceof Promise) pending = await pending
+    const resolution = pending
     switch (resolution.kind) {
       case 'not-ours':
       case 'not-found':
@@ -184,31 +191,34 @@ export class Gateway {
 
   private async serve (request: FastifyRequest, reply: FastifyReply, route: Route, target: TargetOverride, overrides: ReplyFastcgiOptions, redirects: number): Promise<FastifyReply | undefined> {
     const { config } = this
-    const prepared: PreparedBody = redirects > 0
-      ? { body: undefined, length: 0, dispose: () => {} }
-      : await prepareBody({
+    let prepared = redirects > 0
+      ? NONE
+      : prepareBody({
         parsed: request.body,
         raw: request.raw,
         contentLength: request.headers['content-length'],
         transferEncoding: request.headers['transfer-encoding'],
         method: request.method
       }, { bodyLimit: request.routeOptions.bodyLimit ?? 1048576, spoolMemoryLimit: config.spoolMemoryLimit, spoolDirectory: config.spoolDirectory })
-    reply.raw.once('close', prepared.dispose)
-
-    const info = buildRequestInfo(request, target, prepared.length, config.serverSoftware, config.serverName)
+    if (prepared instanceof Promise) prepared = await prepared
+    const body = prepared
+    const info = buildRequestInfo(request, target, body.length, config.serverSoftware, config.serverName)
     const cancellation = new Cancellation()
-    const onClientGone = (): void => {
+    // one listener for both: the client going away cancels the backend request, and a
+    // spooled body's temp file goes with the reply
+    const onClose = (): void => {
+      body.dispose()
       if (!reply.raw.writableFinished) cancellation.cancel()
     }
-    reply.raw.once('close', onClientGone)
+    reply.raw.once('close', onClose)
     const extra = extraVariables(request, overrides.params)
     const documentRoot = route.documentRoot ?? config.documentRoot
     const { response, host } = await this.dispatch(request, reply, {
       mapping: route.mapping,
       role: 'responder',
-      body: prepared.body,
+      body: body.body,
       cancellation,
-      hint: { path: target.path, host: (request.headers.host ?? '').toLowerCase(), clientAddress: request.ip },
+      hint: new RequestHint(request, target.path),
       params: (host) => {
         const location = resolveScriptLocation({
           scriptName: route.scriptName,
@@ -228,10 +238,9 @@ export class Gateway {
     const local = localRedirectTarget(response)
     if (local !== undefined) {
       discardBody(response)
-      // this hop is over: its listeners must not pile up on the reply (5 hops: 10 more)
-      reply.raw.removeListener('close', onClientGone)
-      reply.raw.removeListener('close', prepared.dispose)
-      prepared.dispose()
+      // this hop is over: its listener must not pile up on the reply (5 hops: 5 more)
+      reply.raw.removeListener('close', onClose)
+      body.dispose()
       if (redirects >= MAX_LOCAL_REDIRECTS) throw new TooManyRedirectsError(MAX_LOCAL_REDIRECTS)
       const next = parseTarget('GET', local)
       const resolution = await this.resolve(next.path, documentRoot)
@@ -273,9 +282,10 @@ export class Gateway {
         continue
       }
       attempts++
-      const backendName = `${host.name === '' ? d.mapping.key : host.name} ${formatAddress(proc.address)}`
+      const client = this.clientFor(proc, host)
+      const backendName = `${host.name === '' ? d.mapping.key : host.name} ${client.name}`
       try {
-        const response = await this.clientFor(proc, host).request({
+        const response = await client.request({
           role: d.role === 'authorizer' ? Role.AUTHORIZER : Role.RESPONDER,
           params: d.params(host),
           body: d.body,
@@ -387,6 +397,9 @@ export class Gateway {
   }
 
   private clientFor (proc: Proc, host: HostConfig): BackendClient {
+    // a process keeps its address for life: remember its client by the process itself
+    const known = this.clientsByProc.get(proc)
+    if (known !== undefined) return known
     const key = formatAddress(proc.address)
     let client = this.clients.get(key)
     if (client === undefined) {
@@ -405,6 +418,7 @@ export class Gateway {
       })
       this.clients.set(key, client)
     }
+    this.clientsByProc.set(proc, client)
     return client
   }
 
@@ -416,6 +430,7 @@ export class Gateway {
   destroy (): void {
     for (const client of this.clients.values()) client.destroy()
     this.clients.clear()
+    this.clientsByProc = new WeakMap()
   }
 
   get logger (): FastifyBaseLogger {
@@ -435,6 +450,19 @@ function extraVariables (request: FastifyRequest, params: Record<string, string>
   }
   if (params !== undefined) extra.push(...Object.entries(params))
   return extra
+}
+
+/** The balancing hint, computed only when a picker asks (hash and sticky do; most do not). */
+class RequestHint implements PickHint {
+  constructor (private readonly request: FastifyRequest, readonly path: string) {}
+
+  get host (): string {
+    return (this.request.headers.host ?? '').toLowerCase()
+  }
+
+  get clientAddress (): string {
+    return this.request.ip
+  }
 }
 
 /** Spawned processes listen on `<socket>-<n>` or `port + n` (pool/host.ts procAddress). */

@@ -17,7 +17,7 @@ export interface PreparedBody {
   readonly dispose: () => void
 }
 
-const NONE: PreparedBody = { body: undefined, length: 0, dispose: () => {} }
+export const NONE: PreparedBody = { body: undefined, length: 0, dispose: () => {} }
 
 export interface BodySource {
   /** what Fastify's content-type parsing left: a stream (our routes), or a parsed value */
@@ -42,7 +42,8 @@ function hasBody (source: BodySource): boolean {
   return source.raw instanceof Http2ServerRequest && !source.raw.stream.endAfterHeaders
 }
 
-export async function prepareBody (source: BodySource, limits: BodyLimits): Promise<PreparedBody> {
+/** Settles at once (no promise) unless the body must be spooled. */
+export function prepareBody (source: BodySource, limits: BodyLimits): PreparedBody | Promise<PreparedBody> {
   const { parsed } = source
   // a value that an application route already parsed (reply.fastcgi from its own handler)
   if (parsed !== undefined && parsed !== null && !(parsed instanceof Readable)) {
@@ -55,7 +56,7 @@ export async function prepareBody (source: BodySource, limits: BodyLimits): Prom
     const length = Number(source.contentLength)
     if (length > limits.bodyLimit) {
       stream.resume()
-      throw new BodyTooLargeError(limits.bodyLimit)
+      return Promise.reject(new BodyTooLargeError(limits.bodyLimit))
     }
     return { body: stream, length, dispose: () => {} }
   }
