@@ -101,7 +101,9 @@ t.test('arbitrary backend bytes: settled head, allowed errors only, one finish',
     if (!result.ok) throw new Error(result.why)
     return true
   }), params(2500))
-  t.ok(counts.answered > 500 && counts.failed > 500 && counts.kept > 50, `answered ${counts.answered}, failed ${counts.failed}, kept ${counts.kept}`)
+  // the generator must reach both outcomes; a head is delivered at the end of its event-loop
+  // turn, so a stream that breaks within the turn it is fed in counts as failed (about 15% answer)
+  t.ok(counts.answered > 150 && counts.failed > 500 && counts.kept > 50, `answered ${counts.answered}, failed ${counts.failed}, kept ${counts.kept}`)
 })
 
 t.test('the same well-formed answer in any pieces: same status and body', async (t) => {
