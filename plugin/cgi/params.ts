@@ -237,17 +237,30 @@ export function buildCgiParams (req: CgiRequestInfo, loc: ScriptLocation, opts: 
 
 function appendHeaders (params: Array<[string, string]>, headers: CgiRequestInfo['headers']): void {
   // Merging by CGI name rather than by header name also folds spellings that collide
-  // (`X_Under` / `X-Under`), where 1.4.69 would send the variable twice.
+  // (`X_Under` / `X-Under`), where 1.4.69 would send the variable twice. A request has a
+  // handful of headers: a scan of those already added beats a Map per request, and a Map
+  // takes over only for requests with many.
+  const first = params.length
   let seen: Map<string, number> | undefined
+  if (headers.length > 24) seen = new Map()
   for (const [header, value] of headers) {
     if (value === '') continue
     const rule = headerRule(header)
     if (rule === null) continue
-    seen ??= new Map()
-    const at = seen.get(rule.cgiName)
-    if (at === undefined) {
-      seen.set(rule.cgiName, params.length)
-      params.push([rule.cgiName, value])
+    const name = rule.cgiName
+    let at = -1
+    if (seen !== undefined) at = seen.get(name) ?? -1
+    else {
+      for (let i = first; i < params.length; i++) {
+        if ((params[i] as [string, string])[0] === name) {
+          at = i
+          break
+        }
+      }
+    }
+    if (at === -1) {
+      seen?.set(name, params.length)
+      params.push([name, value])
     } else if (rule.separator !== undefined) {
       const pair = params[at] as [string, string]
       pair[1] = pair[1] + rule.separator + value

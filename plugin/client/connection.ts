@@ -24,6 +24,9 @@ export class BackendConnection {
   closed = false
   private sink: RecordSink | undefined
   private idleTimer: NodeJS.Timeout | undefined
+  private idleMs = 0
+  /** Date.now() when the connection last went idle; -1 while a request is on it */
+  private idleSince = -1
 
   constructor (readonly socket: net.Socket, readonly name: string, private readonly onGone: (connection: BackendConnection) => void) {
     this.decoder = new RecordDecoder((type, requestId, content) => this.onRecord(type, requestId, content))
@@ -47,7 +50,7 @@ export class BackendConnection {
   }
 
   attach (sink: RecordSink): void {
-    this.stopIdleTimer()
+    this.idleSince = -1
     this.sink = sink
   }
 
@@ -55,15 +58,39 @@ export class BackendConnection {
     this.sink = undefined
   }
 
-  /** Closes the socket after `ms` of idleness (kept connections pin a prefork worker each). */
+  /**
+   * Closes the socket after `ms` of idleness (kept connections pin a prefork worker each).
+   * One timer per connection, re-armed with refresh(): a kept connection goes idle once per
+   * request, and a new timer each time would be an allocation and a timer-list insert each.
+   */
   startIdleTimer (ms: number): void {
+    this.idleSince = Date.now()
+    if (this.idleTimer !== undefined && this.idleMs === ms) {
+      this.idleTimer.refresh()
+      return
+    }
     this.stopIdleTimer()
-    this.idleTimer = setTimeout(() => this.destroy(), ms)
+    this.idleMs = ms
+    this.idleTimer = setTimeout(() => this.onIdleTimer(), ms)
     this.idleTimer.unref()
   }
 
   destroy (): void {
     this.fail(undefined)
+  }
+
+  private onIdleTimer (): void {
+    // busy since (attach clears idleSince) or idle again for less than ms: not yet
+    if (this.idleSince < 0) return
+    const left = this.idleSince + this.idleMs - Date.now()
+    if (left > 0) {
+      // a timer for the rest of this idle spell; the next spell makes a timer of its own
+      this.idleMs = -1
+      this.idleTimer = setTimeout(() => this.onIdleTimer(), left)
+      this.idleTimer.unref()
+      return
+    }
+    this.destroy()
   }
 
   private stopIdleTimer (): void {

@@ -87,3 +87,14 @@ t.test('the same name converts the same way on every call (cache)', async (t) =>
 t.test('values are passed untouched', async (t) => {
   t.same(headerParams([['X', '  spaced  '], ['Y', 'caf\u00c3\u00a9']]), [['HTTP_X', '  spaced  '], ['HTTP_Y', 'caf\u00c3\u00a9']])
 })
+
+t.test('repeats merge the same way for a few headers and for many', async (t) => {
+  const repeats: Array<[string, string]> = [['X-Rep', 'a'], ['Cookie', 'c=1'], ['x_rep', 'b'], ['cookie', 'd=2'], ['Host', 'h1'], ['host', 'h2']]
+  const few = headerParams(repeats)
+  t.same(few, [['HTTP_X_REP', 'a, b'], ['HTTP_COOKIE', 'c=1; d=2'], ['HTTP_HOST', 'h1']])
+  // past a couple dozen headers the merge looks names up in a map instead of scanning
+  const filler: Array<[string, string]> = Array.from({ length: 30 }, (_, i) => [`X-Fill-${i}`, String(i)])
+  const many = headerParams([...filler, ...repeats])
+  t.same(many.slice(30), few, 'the same merged values after 30 other headers')
+  t.equal(many.length, 33)
+})
