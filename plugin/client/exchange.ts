@@ -100,9 +100,14 @@ const EMPTY_STDIN = (() => {
   return buf
 })()
 
+// A socket read is up to 64 KiB: with Readable's default of 16 KiB, every push of a large
+// body would pause the backend socket and resume it again (two epoll_ctl calls per read)
+// even with a fast client. Memory held for a slow client stays bounded by this.
+const RESPONSE_HIGH_WATER_MARK = 256 * 1024
+
 class ResponseBody extends Readable {
   constructor (private readonly onDemand: () => void, private readonly onGone: (err: Error | null) => void) {
-    super()
+    super({ highWaterMark: RESPONSE_HIGH_WATER_MARK })
   }
 
   override _read (): void {
