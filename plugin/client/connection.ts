@@ -29,7 +29,9 @@ export class BackendConnection {
   private idleSince = -1
 
   constructor (readonly socket: net.Socket, readonly name: string, private readonly onGone: (connection: BackendConnection) => void) {
-    this.decoder = new RecordDecoder((type, requestId, content) => this.onRecord(type, requestId, content))
+    // a socket's 'data' chunks are the reader's own (a fresh buffer per read): the decoder may
+    // move STDOUT bytes together inside them instead of copying
+    this.decoder = new RecordDecoder((type, requestId, content) => this.onRecord(type, requestId, content), true)
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => {
       const sink = this.sink

@@ -6,7 +6,8 @@
 // Small responses usually arrive whole, END_REQUEST included, in one socket read. The head
 // is therefore delivered at the end of the read that completed it, or, when the request has
 // not ended by then, at the end of that event-loop turn (libuv reads a socket several times
-// in one turn when data keeps coming). When the request has ended by then, the body is
+// in one turn when data keeps coming), or as soon as 128 KiB of body is waiting. When the
+// request has ended by then, the body is
 // handed over as one Buffer (`complete`), and no stream is made unless someone asks for
 // `body`: the gateway answers with a Content-Length in one write, as lighttpd does when it
 // has the whole response. A streamed body gets the STDOUT of one socket read as one chunk,
@@ -89,6 +90,9 @@ class StreamedResponse implements FastcgiResponse {
 }
 
 const EMPTY_BODY = Buffer.alloc(0)
+
+/** Body bytes gathered before the head is delivered; past this the body streams. */
+const COMPLETE_RESPONSE_LIMIT = 128 * 1024
 
 export function isReplayable (body: RequestBody | undefined): boolean {
   return body === undefined || Buffer.isBuffer(body) || !(body instanceof Readable)
@@ -295,7 +299,9 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
       return
     }
     if (this.parsedHead === undefined) return
-    if (this.phase === 'done') {
+    // a body that is already large streams at once: waiting for its end would mean holding
+    // and then copying all of it into one buffer
+    if (this.phase === 'done' || this.pendingBytes >= COMPLETE_RESPONSE_LIMIT) {
       this.deliver()
       return
     }

@@ -64,7 +64,7 @@ async function run (bytes: Buffer, cuts: number[] | 'bytes', keepConn: boolean, 
   exchange.start()
   for (const piece of cutWith(bytes, cuts)) {
     try {
-      socket.emit('data', piece)
+      socket.emit('data', Buffer.from(piece))
     } catch (err) {
       return { ok: false, why: `'data' threw ${String(err)}`, kept, answered: false }
     }
@@ -122,7 +122,7 @@ t.test('the same well-formed answer in any pieces: same status and body', async 
       role: Role.RESPONDER, params: [], body: undefined, keepConn: true, readTimeout: 0, writeTimeout: 0, headerLimit: 1024, onStderr: () => {}
     }, (_e, reusable) => { kept = reusable })
     exchange.start()
-    for (const piece of cutWith(answer, cuts)) socket.emit('data', piece)
+    for (const piece of cutWith(answer, cuts)) socket.emit('data', Buffer.from(piece))
     const response = await exchange.head
     const chunks: Buffer[] = []
     for await (const chunk of response.body) chunks.push(chunk as Buffer)
