@@ -44,26 +44,6 @@ export function encodeNameValuePairs (pairs: Iterable<NameValuePair>): Buffer {
   return buf
 }
 
-/**
- * The encoded pairs as a latin1 string (each length as one char, or four), when every name and
- * value is ASCII: the request head then takes them in one latin1 write instead of two writes
- * per pair into a buffer that is copied again. Undefined when any of them is not ASCII.
- */
-export function encodeAsciiPairs (pairs: readonly NameValuePair[]): string | undefined {
-  let out = ''
-  for (let i = 0; i < pairs.length; i++) {
-    const [name, value] = pairs[i] as NameValuePair
-    if (!isAscii(name) || !isAscii(value)) return undefined
-    out += lengthChars(name.length) + lengthChars(value.length) + name + value
-  }
-  return out
-}
-
-function lengthChars (length: number): string {
-  if (length < 128) return String.fromCharCode(length)
-  return String.fromCharCode(((length >>> 24) & 0x7f) | 0x80, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff)
-}
-
 function isAscii (text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     if (text.charCodeAt(i) > 0x7f) return false

@@ -2,7 +2,7 @@
 // sender, and every byte saved matters on the hot path.
 import { HEADER_LENGTH, KEEP_CONN, MAX_CONTENT_LENGTH, NULL_REQUEST_ID, RecordType, VERSION_1 } from './constants'
 import type { Role } from './constants'
-import { encodeAsciiPairs, encodeNameValuePairs } from './name-value'
+import { encodeNameValuePairs } from './name-value'
 import type { NameValuePair } from './name-value'
 
 export function writeRecordHeader (buf: Buffer, offset: number, type: RecordType, requestId: number, contentLength: number, paddingLength = 0): number {
@@ -131,32 +131,80 @@ function pairLength (pairs: Buffer, offset: number): number {
  */
 export function encodeRequestHead (requestId: number, role: Role, keepConn: boolean, params: Iterable<NameValuePair>, withoutBody: boolean): Buffer {
   const list = Array.isArray(params) ? params as readonly NameValuePair[] : [...params]
-  // the usual case (ASCII params, one PARAMS record): written in place, no intermediate buffer
-  const ascii = encodeAsciiPairs(list)
-  const inPlace = ascii !== undefined && ascii.length > 0 && ascii.length <= MAX_CONTENT_LENGTH
-  const pairs = inPlace ? undefined : encodeNameValuePairs(list)
-  const pairsLength = inPlace ? (ascii as string).length : (pairs as Buffer).length
-  const segments = inPlace ? undefined : paramsSegments(pairs as Buffer)
-  const paramsSize = inPlace ? HEADER_LENGTH + pairsLength : pairsLength + HEADER_LENGTH * (segments as number[]).length / 2
-  const size = HEADER_LENGTH + 8 + paramsSize + HEADER_LENGTH + (withoutBody ? HEADER_LENGTH : 0)
-  const buf = Buffer.allocUnsafe(size)
-  let offset = writeRecordHeader(buf, 0, RecordType.BEGIN_REQUEST, requestId, 8)
+  return encodeAsciiHead(requestId, role, keepConn, list, withoutBody) ?? encodeHeadFromPairs(requestId, role, keepConn, list, withoutBody)
+}
+
+function writeBeginRequest (buf: Buffer, requestId: number, role: Role, keepConn: boolean): number {
+  const offset = writeRecordHeader(buf, 0, RecordType.BEGIN_REQUEST, requestId, 8)
   buf.writeUInt16BE(role, offset)
   buf[offset + 2] = keepConn ? KEEP_CONN : 0
   buf.fill(0, offset + 3, offset + 8)
-  offset += 8
-  if (inPlace) {
-    offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, pairsLength)
-    offset += buf.write(ascii as string, offset, pairsLength, 'latin1')
-  } else {
-    const all = pairs as Buffer
-    const bounds = segments as number[]
-    for (let i = 0; i < bounds.length; i += 2) {
-      const start = bounds[i] as number
-      const end = bounds[i + 1] as number
-      offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, end - start)
-      offset += all.copy(buf, offset, start, end)
-    }
+  return offset + 8
+}
+
+/**
+ * The usual case: ASCII params that fit one PARAMS record, copied character by character
+ * straight into the head. No string is built and no buffer but the head is allocated (the
+ * params are the largest allocation of a request otherwise). Undefined when a name or value
+ * is not ASCII or the params do not fit one record: encodeHeadFromPairs then does it.
+ */
+function encodeAsciiHead (requestId: number, role: Role, keepConn: boolean, list: readonly NameValuePair[], withoutBody: boolean): Buffer | undefined {
+  let pairsLength = 0
+  for (let i = 0; i < list.length; i++) {
+    const pair = list[i] as NameValuePair
+    const n = pair[0].length
+    const v = pair[1].length
+    pairsLength += (n < 128 ? 1 : 4) + (v < 128 ? 1 : 4) + n + v
+  }
+  if (pairsLength === 0 || pairsLength > MAX_CONTENT_LENGTH) return undefined
+  const buf = Buffer.allocUnsafe(HEADER_LENGTH + 8 + HEADER_LENGTH + pairsLength + HEADER_LENGTH + (withoutBody ? HEADER_LENGTH : 0))
+  let offset = writeBeginRequest(buf, requestId, role, keepConn)
+  offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, pairsLength)
+  for (let i = 0; i < list.length; i++) {
+    const pair = list[i] as NameValuePair
+    const name = pair[0]
+    const value = pair[1]
+    offset = writePairLength(buf, offset, name.length)
+    offset = writePairLength(buf, offset, value.length)
+    if ((offset = copyAscii(buf, offset, name)) < 0) return undefined
+    if ((offset = copyAscii(buf, offset, value)) < 0) return undefined
+  }
+  offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, 0)
+  if (withoutBody) writeRecordHeader(buf, offset, RecordType.STDIN, requestId, 0)
+  return buf
+}
+
+function writePairLength (buf: Buffer, offset: number, length: number): number {
+  if (length < 128) {
+    buf[offset] = length
+    return offset + 1
+  }
+  buf.writeUInt32BE((length | 0x80000000) >>> 0, offset)
+  return offset + 4
+}
+
+/** Copies an ASCII string; -1 at the first character that is not ASCII. */
+function copyAscii (buf: Buffer, offset: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c > 0x7f) return -1
+    buf[offset + i] = c
+  }
+  return offset + text.length
+}
+
+/** Any params: UTF-8, and split across PARAMS records of whole pairs when they exceed one. */
+function encodeHeadFromPairs (requestId: number, role: Role, keepConn: boolean, list: readonly NameValuePair[], withoutBody: boolean): Buffer {
+  const pairs = encodeNameValuePairs(list)
+  const segments = paramsSegments(pairs)
+  const paramsSize = pairs.length + HEADER_LENGTH * segments.length / 2
+  const buf = Buffer.allocUnsafe(HEADER_LENGTH + 8 + paramsSize + HEADER_LENGTH + (withoutBody ? HEADER_LENGTH : 0))
+  let offset = writeBeginRequest(buf, requestId, role, keepConn)
+  for (let i = 0; i < segments.length; i += 2) {
+    const start = segments[i] as number
+    const end = segments[i + 1] as number
+    offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, end - start)
+    offset += pairs.copy(buf, offset, start, end)
   }
   offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, 0)
   if (withoutBody) writeRecordHeader(buf, offset, RecordType.STDIN, requestId, 0)
