@@ -33,8 +33,11 @@ export interface BackendClientOptions {
   readonly keepAliveMaxIdle: number
   /** ms an idle kept connection stays open */
   readonly keepAliveTimeout: number
-  /** requests in flight at once (php-fpm: pm.max_children); Infinity = no cap */
-  readonly maxConcurrency: number
+  /**
+   * requests in flight at once (php-fpm: pm.max_children); Infinity = no cap; 'auto': the
+   * backend's FCGI_MAX_CONNS where the keepAlive 'auto' probe gets one, else no cap
+   */
+  readonly maxConcurrency: number | 'auto'
   /** requests allowed to wait for a slot beyond the cap */
   readonly queueLimit: number
   /** ms a request may wait for a slot */
@@ -120,9 +123,17 @@ export class BackendClient {
   private probe: Promise<boolean> | undefined
   /** the probe's answer, once it has come */
   private answeredValues: boolean | undefined
+  /** the concurrency cap in force */
+  private cap: number
 
   constructor (readonly options: BackendClientOptions) {
     this.name = formatAddress(options.address)
+    this.cap = options.maxConcurrency === 'auto' ? Infinity : options.maxConcurrency
+  }
+
+  /** The cap in force: configured, reported by the backend, or Infinity. */
+  get maxConcurrency (): number {
+    return this.cap
   }
 
   stats (): BackendClientStats {
@@ -141,7 +152,7 @@ export class BackendClient {
     const keepAlive = req.keepAlive === 'auto' || (req.keepAlive === undefined && this.options.keepAlive === 'auto')
       ? this.answeredValues
       : (req.keepAlive ?? this.options.keepAlive) as boolean
-    if (keepAlive !== undefined && this.inFlight < this.options.maxConcurrency && this.idle.length > 0) {
+    if (keepAlive !== undefined && this.inFlight < this.cap && this.idle.length > 0) {
       const idle = this.takeIdle()
       if (idle !== undefined) {
         this.inFlight++
@@ -165,6 +176,7 @@ export class BackendClient {
     if (keepAlive === 'auto') {
       this.probe ??= probeValues(this.options.address, PROBE_TIMEOUT).then((values) => {
         this.answeredValues = values !== undefined
+        if (this.options.maxConcurrency === 'auto') this.cap = reportedMaxConns(values)
         return this.answeredValues
       })
       keepAlive = await this.probe
@@ -293,7 +305,7 @@ export class BackendClient {
   }
 
   private takeSlot (cancellation: Cancellation | undefined): Promise<void> | void {
-    if (this.inFlight < this.options.maxConcurrency) {
+    if (this.inFlight < this.cap) {
       this.inFlight++
       return
     }
@@ -318,7 +330,7 @@ export class BackendClient {
   }
 
   private wakeWaiter (): void {
-    while (this.inFlight < this.options.maxConcurrency && this.waiters.length > 0) {
+    while (this.inFlight < this.cap && this.waiters.length > 0) {
       const waiter = this.waiters.shift() as Waiter
       if (waiter.timer !== undefined) clearTimeout(waiter.timer)
       this.inFlight++
@@ -338,6 +350,18 @@ class Slot {
       this.client.freeSlot()
     }
   }
+}
+
+/**
+ * FCGI_MAX_CONNS as a cap, when the backend gave a sensible one. php-fpm does not report it;
+ * php-cgi reports its PHP_FCGI_CHILDREN; a value of 1 from a backend that did not think about
+ * it would throttle a multithreaded server, but then it should not have said so.
+ */
+function reportedMaxConns (values: Map<string, string> | undefined): number {
+  const text = values?.get('FCGI_MAX_CONNS')
+  if (text === undefined || !/^[0-9]{1,6}$/.test(text)) return Infinity
+  const value = Number(text)
+  return value >= 1 ? value : Infinity
 }
 
 /** Internal: the request may be replayed on a fresh connection. */

@@ -48,7 +48,11 @@ export interface FastcgiHostOptions {
   keepAliveMaxIdle?: number
   /** ms an idle kept connection stays open. Default 5000. */
   keepAliveTimeout?: number
-  /** Requests in flight at once on this backend (php-fpm: pm.max_children). Default: no cap. */
+  /**
+   * Requests in flight at once on this backend (php-fpm: pm.max_children). Default: the
+   * FCGI_MAX_CONNS the backend reports when keepAlive is 'auto' and it answers (php-cgi
+   * reports PHP_FCGI_CHILDREN), otherwise no cap.
+   */
   maxConcurrency?: number
   /** Requests that may wait for a slot. Default 1024. */
   queueLimit?: number
@@ -115,7 +119,7 @@ export interface HostConfig {
   readonly keepAlive: boolean | 'auto'
   readonly keepAliveMaxIdle: number
   readonly keepAliveTimeout: number
-  readonly maxConcurrency: number
+  readonly maxConcurrency: number | 'auto'
   readonly queueLimit: number
   readonly queueTimeout: number
 }
@@ -383,7 +387,7 @@ function normalizeHost (where: string, mappingKey: string, name: string, raw: un
     keepAlive: o.keepAlive ?? 'auto',
     keepAliveMaxIdle: o.keepAliveMaxIdle ?? 16,
     keepAliveTimeout: o.keepAliveTimeout ?? 5000,
-    maxConcurrency: o.maxConcurrency ?? Infinity,
+    maxConcurrency: o.maxConcurrency ?? 'auto',
     queueLimit: o.queueLimit ?? 1024,
     queueTimeout: o.queueTimeout ?? 30_000
   }

@@ -1,0 +1,69 @@
+// With no maxConcurrency configured and keepAlive 'auto', the cap is what the backend reports
+// as FCGI_MAX_CONNS (php-cgi reports its PHP_FCGI_CHILDREN). Requests beyond it wait in the
+// gateway's queue instead of in the backend's accept queue, so their read timeout only starts
+// once the backend has them.
+import t from 'tap'
+import Fastify from 'fastify'
+import fastcgi from '../../plugin'
+import { PHP_FIXTURES, hasPhpCgi, startPhpCgi } from '../helpers/php'
+import { startFaultServer } from '../helpers/fault-server'
+import type { FaultServer } from '../helpers/fault-server'
+
+/** Answers "ok" after 100 ms, so that requests sent at once overlap at the backend. */
+const slowOk = {
+  onRequest: async (req: { requestId: number }, conn: { stall: (ms: number) => Promise<void>, respond: (data: string, id: number) => Promise<void> }) => {
+    await conn.stall(100)
+    await conn.respond('Content-Type: text/plain\r\n\r\nok\n', req.requestId)
+  }
+}
+
+/** The most connections the backend had open at once (connections are closed and reopened). */
+function trackMostOpen (backend: FaultServer): () => number {
+  let most = 0
+  backend.on('connection', () => { most = Math.max(most, backend.openConnections) })
+  return () => most
+}
+
+t.test('php-cgi with 2 children: 6 slow requests all within a read timeout shorter than their wait', { skip: !hasPhpCgi() && 'php-cgi missing' }, async (t) => {
+  const php = await startPhpCgi(t, { children: 2 })
+  const app = Fastify()
+  t.teardown(() => app.close())
+  // each request takes 600 ms; the last pair waits 1.2 s for a child, longer than readTimeout
+  await app.register(fastcgi, { documentRoot: PHP_FIXTURES, server: { '.php': [{ ...php.options, readTimeout: 1000 }] } })
+  t.equal((await app.inject('/slow.php?ms=1')).statusCode, 200, 'the first request settles the probe')
+  const replies = await Promise.all(Array.from({ length: 6 }, () => app.inject('/slow.php?ms=600')))
+  t.same(replies.map((r) => r.statusCode), [200, 200, 200, 200, 200, 200], 'queued in the gateway, not timed out in the backlog')
+})
+
+t.test('FCGI_MAX_CONNS 2: eight requests at once, never more than two connections', async (t) => {
+  const backend = await startFaultServer(t, { ...slowOk, values: { FCGI_MAX_CONNS: '2', FCGI_MPXS_CONNS: '0' } })
+  const mostOpen = trackMostOpen(backend)
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  const replies = await Promise.all(Array.from({ length: 8 }, () => app.inject('/app')))
+  for (const reply of replies) t.equal(reply.body, 'ok\n')
+  t.equal(mostOpen(), 2)
+})
+
+t.test('no FCGI_MAX_CONNS in the answer: no cap, a connection per concurrent request', async (t) => {
+  const backend = await startFaultServer(t, { ...slowOk, values: { FCGI_MPXS_CONNS: '0' } })
+  const mostOpen = trackMostOpen(backend)
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  const replies = await Promise.all(Array.from({ length: 8 }, () => app.inject('/app')))
+  for (const reply of replies) t.equal(reply.body, 'ok\n')
+  t.equal(mostOpen(), 8)
+})
+
+t.test('a configured maxConcurrency wins over the reported one', async (t) => {
+  const backend = await startFaultServer(t, { ...slowOk, values: { FCGI_MAX_CONNS: '2' } })
+  const mostOpen = trackMostOpen(backend)
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, maxConcurrency: 4 }] } })
+  const replies = await Promise.all(Array.from({ length: 8 }, () => app.inject('/app')))
+  for (const reply of replies) t.equal(reply.body, 'ok\n')
+  t.equal(mostOpen(), 4)
+})
