@@ -70,11 +70,11 @@ const PROBE_TIMEOUT = 500
 
 /** A request waiting for a slot; cancellation takes it out of the queue. */
 class Waiter implements CancelTarget {
-  timer: NodeJS.Timeout | undefined = undefined
-
   constructor (
     private readonly queue: Waiter[],
     private readonly cancellation: Cancellation | undefined,
+    /** Date.now() past which it gives up (queueTimeout); Infinity: never */
+    readonly deadline: number,
     private readonly onResolve: () => void,
     private readonly onReject: (err: Error) => void
   ) {}
@@ -93,7 +93,6 @@ class Waiter implements CancelTarget {
   drop (err: Error): void {
     const index = this.queue.indexOf(this)
     if (index !== -1) this.queue.splice(index, 1)
-    if (this.timer !== undefined) clearTimeout(this.timer)
     this.reject(err)
   }
 
@@ -125,6 +124,8 @@ export class BackendClient {
   private answeredValues: boolean | undefined
   /** the concurrency cap in force */
   private cap: number
+  /** fires at the first waiter's deadline */
+  private queueTimer: NodeJS.Timeout | undefined
 
   constructor (readonly options: BackendClientOptions) {
     this.name = formatAddress(options.address)
@@ -212,10 +213,9 @@ export class BackendClient {
   /** Closes idle connections and refuses new requests; requests in flight finish. */
   close (): void {
     this.closed = true
-    for (const waiter of this.waiters.splice(0)) {
-      if (waiter.timer !== undefined) clearTimeout(waiter.timer)
-      waiter.reject(new PoolClosedError())
-    }
+    if (this.queueTimer !== undefined) clearTimeout(this.queueTimer)
+    this.queueTimer = undefined
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new PoolClosedError())
     for (const connection of this.idle.splice(0)) connection.destroy()
   }
 
@@ -311,16 +311,34 @@ export class BackendClient {
     }
     if (this.waiters.length >= this.options.queueLimit) throw new QueueFullError(this.name)
     return new Promise<void>((resolve, reject) => {
-      const waiter = new Waiter(this.waiters, cancellation, resolve, reject)
       const { queueTimeout } = this.options
-      if (queueTimeout > 0) {
-        waiter.timer = setTimeout(() => waiter.drop(new QueueTimeoutError(this.name, queueTimeout)), queueTimeout)
-      }
+      const waiter = new Waiter(this.waiters, cancellation, queueTimeout > 0 ? Date.now() + queueTimeout : Infinity, resolve, reject)
       // a request cancelled before it got here stays queued, as it did with an aborted signal:
       // the exchange it gets later is aborted at once
       cancellation?.watch(waiter)
       this.waiters.push(waiter)
+      if (queueTimeout > 0 && this.queueTimer === undefined) this.armQueueTimer(queueTimeout)
     })
+  }
+
+  /**
+   * One timer for the whole queue, not one per waiter: the queue is in arrival order and every
+   * waiter waits queueTimeout, so the first waiter's deadline is always the next one due.
+   */
+  private armQueueTimer (ms: number): void {
+    this.queueTimer = setTimeout(() => this.onQueueTimer(), Math.max(1, ms))
+    this.queueTimer.unref()
+  }
+
+  private onQueueTimer (): void {
+    this.queueTimer = undefined
+    const now = Date.now()
+    const { queueTimeout } = this.options
+    for (let first = this.waiters[0]; first !== undefined && first.deadline <= now; first = this.waiters[0]) {
+      first.drop(new QueueTimeoutError(this.name, queueTimeout))
+    }
+    const next = this.waiters[0]
+    if (next !== undefined && next.deadline !== Infinity) this.armQueueTimer(next.deadline - now)
   }
 
   /** Internal to Slot. */
@@ -332,9 +350,12 @@ export class BackendClient {
   private wakeWaiter (): void {
     while (this.inFlight < this.cap && this.waiters.length > 0) {
       const waiter = this.waiters.shift() as Waiter
-      if (waiter.timer !== undefined) clearTimeout(waiter.timer)
       this.inFlight++
       waiter.resolve()
+    }
+    if (this.waiters.length === 0 && this.queueTimer !== undefined) {
+      clearTimeout(this.queueTimer)
+      this.queueTimer = undefined
     }
   }
 }
