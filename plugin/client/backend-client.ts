@@ -132,10 +132,6 @@ export class BackendClient {
     this.cap = options.maxConcurrency === 'auto' ? Infinity : options.maxConcurrency
   }
 
-  /** The cap in force: configured, reported by the backend, or Infinity. */
-  get maxConcurrency (): number {
-    return this.cap
-  }
 
   stats (): BackendClientStats {
     return { inFlight: this.inFlight, queued: this.waiters.length, idle: this.idle.length, open: this.open.size, retries: this.retries }
@@ -150,28 +146,16 @@ export class BackendClient {
     if (this.closed) return Promise.reject(new PoolClosedError())
     // The hot path, with no await before the request is written: the keep-alive question is
     // settled, a slot is free and a kept connection is waiting.
-    const keepAlive = req.keepAlive === 'auto' || (req.keepAlive === undefined && this.options.keepAlive === 'auto')
-      ? this.answeredValues
-      : (req.keepAlive ?? this.options.keepAlive) as boolean
+    const wanted = req.keepAlive ?? this.options.keepAlive
+    const keepAlive = wanted === 'auto' ? this.answeredValues : wanted
     if (keepAlive !== undefined && this.inFlight < this.cap && this.idle.length > 0) {
-      const idle = this.takeIdle()
-      if (idle !== undefined) {
-        this.inFlight++
-        const slot = new Slot(this)
-        return this.exchange(idle, req, keepAlive, false, slot).catch(async (err: unknown) => {
-          if (!(err instanceof StaleConnectionError)) {
-            slot.release()
-            throw err
-          }
-          this.retries++
-          return await this.onFreshConnection(req, keepAlive, slot)
-        })
-      }
+      this.inFlight++
+      return this.send(req, keepAlive, new Slot(this))
     }
     return this.requestWaiting(req)
   }
 
-  /** What `request` does when it must wait: for the probe, a slot, or a connection. */
+  /** What `request` does when it must wait: for the probe, then for a slot. */
   private async requestWaiting (req: BackendRequest): Promise<FastcgiResponse> {
     let keepAlive = req.keepAlive ?? this.options.keepAlive
     if (keepAlive === 'auto') {
@@ -183,7 +167,14 @@ export class BackendClient {
       keepAlive = await this.probe
     }
     await this.takeSlot(req.cancellation)
-    const slot = new Slot(this)
+    return await this.send(req, keepAlive, new Slot(this))
+  }
+
+  /**
+   * Holding a slot: sends on a kept connection when one is idle (once more on a fresh one if it
+   * turns out stale), else on a fresh one. The slot goes back when no response comes.
+   */
+  private async send (req: BackendRequest, keepAlive: boolean, slot: Slot): Promise<FastcgiResponse> {
     try {
       const idle = this.takeIdle()
       if (idle !== undefined) {
@@ -194,15 +185,6 @@ export class BackendClient {
           this.retries++
         }
       }
-      return await this.onFreshConnection(req, keepAlive, slot)
-    } catch (err) {
-      slot.release()
-      throw err
-    }
-  }
-
-  private async onFreshConnection (req: BackendRequest, keepAlive: boolean, slot: Slot): Promise<FastcgiResponse> {
-    try {
       return await this.exchange(await this.connect(req.connectTimeout ?? this.options.connectTimeout), req, keepAlive, true, slot)
     } catch (err) {
       slot.release()

@@ -62,37 +62,31 @@ export class BackendConnection {
 
   /**
    * Closes the socket after `ms` of idleness (kept connections pin a prefork worker each).
-   * One timer per connection, re-armed with refresh(): a kept connection goes idle once per
-   * request, and a new timer each time would be an allocation and a timer-list insert each.
+   * A kept connection goes idle once per request: rather than a timer each time, one timer
+   * runs and, when it fires, looks at how long the connection has really been idle.
    */
   startIdleTimer (ms: number): void {
     this.idleSince = Date.now()
-    if (this.idleTimer !== undefined && this.idleMs === ms) {
-      this.idleTimer.refresh()
-      return
-    }
-    this.stopIdleTimer()
     this.idleMs = ms
-    this.idleTimer = setTimeout(() => this.onIdleTimer(), ms)
-    this.idleTimer.unref()
+    if (this.idleTimer === undefined) this.armIdleTimer(ms)
   }
 
   destroy (): void {
     this.fail(undefined)
   }
 
+  private armIdleTimer (ms: number): void {
+    this.idleTimer = setTimeout(() => this.onIdleTimer(), ms)
+    this.idleTimer.unref()
+  }
+
   private onIdleTimer (): void {
-    // busy since (attach clears idleSince) or idle again for less than ms: not yet
+    this.idleTimer = undefined
+    // busy (attach cleared idleSince): the next startIdleTimer arms a new one
     if (this.idleSince < 0) return
     const left = this.idleSince + this.idleMs - Date.now()
-    if (left > 0) {
-      // a timer for the rest of this idle spell; the next spell makes a timer of its own
-      this.idleMs = -1
-      this.idleTimer = setTimeout(() => this.onIdleTimer(), left)
-      this.idleTimer.unref()
-      return
-    }
-    this.destroy()
+    if (left > 0) this.armIdleTimer(left)
+    else this.destroy()
   }
 
   private stopIdleTimer (): void {

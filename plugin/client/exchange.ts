@@ -7,10 +7,9 @@
 // is therefore delivered at the end of the read that completed it, or, when the request has
 // not ended by then, at the end of that event-loop turn (libuv reads a socket several times
 // in one turn when data keeps coming), or as soon as 128 KiB of body is waiting. When the
-// request has ended by then, the body is
-// handed over as one Buffer (`complete`), and no stream is made unless someone asks for
-// `body`: the gateway answers with a Content-Length in one write, as lighttpd does when it
-// has the whole response. A streamed body gets the STDOUT of one socket read as one chunk,
+// request has ended by then, the body is handed over as one Buffer (`complete`), and no
+// stream is made unless someone asks for `body`: the gateway answers with a Content-Length
+// in one write, as lighttpd does when it has the whole response. A streamed body gets the STDOUT of one socket read as one chunk,
 // not a chunk per record: each chunk costs a write to the client.
 import { Readable } from 'node:stream'
 import type { BackendConnection, RecordSink } from './connection'
@@ -48,15 +47,14 @@ export interface FastcgiResponse extends CgiResponseHead {
   readonly body: Readable
 }
 
-/** A response whose body arrived with its head: the stream exists only if asked for. */
-class CompleteResponse implements FastcgiResponse {
+/** A response head with its body: a whole Buffer (the stream made only if asked for), or a stream. */
+class BackendResponse implements FastcgiResponse {
   readonly status: number
   readonly headers: Array<[string, string]>
   readonly location: string | undefined
   readonly localRedirect: boolean
-  private stream: Readable | undefined
 
-  constructor (head: CgiResponseHead, readonly complete: Buffer) {
+  constructor (head: CgiResponseHead, readonly complete: Buffer | undefined, private stream: Readable | undefined) {
     this.status = head.status
     this.headers = head.headers
     this.location = head.location
@@ -66,26 +64,12 @@ class CompleteResponse implements FastcgiResponse {
   get body (): Readable {
     if (this.stream === undefined) {
       const stream = new Readable({ read () {} })
-      if (this.complete.length > 0) stream.push(this.complete)
+      const complete = this.complete as Buffer
+      if (complete.length > 0) stream.push(complete)
       stream.push(null)
       this.stream = stream
     }
     return this.stream
-  }
-}
-
-class StreamedResponse implements FastcgiResponse {
-  readonly status: number
-  readonly headers: Array<[string, string]>
-  readonly location: string | undefined
-  readonly localRedirect: boolean
-  readonly complete = undefined
-
-  constructor (head: CgiResponseHead, readonly body: Readable) {
-    this.status = head.status
-    this.headers = head.headers
-    this.location = head.location
-    this.localRedirect = head.localRedirect
   }
 }
 
@@ -317,23 +301,27 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     this.delivered = true
     this.parsedHead = undefined
     if (this.phase === 'done') {
-      this.resolveHead(new CompleteResponse(head, this.takePending()))
+      this.resolveHead(new BackendResponse(head, this.takePending(), undefined))
       return
     }
     // _destroy runs after every body, ended ones included: build the error only when it is needed
     this.body = new ResponseBody(() => this.onBodyDemand(), (err) => {
       if (this.phase !== 'done') this.abort(err ?? new ClientAbortedError())
     })
-    this.resolveHead(new StreamedResponse(head, this.body))
+    this.resolveHead(new BackendResponse(head, undefined, this.body))
     this.flushPending()
   }
 
   private takePending (): Buffer {
     const { pending } = this
     const whole = pending.length === 0 ? EMPTY_BODY : pending.length === 1 ? pending[0] as Buffer : Buffer.concat(pending, this.pendingBytes)
+    this.dropPending()
+    return whole
+  }
+
+  private dropPending (): void {
     this.pending = []
     this.pendingBytes = 0
-    return whole
   }
 
   private flushPending (): void {
@@ -417,8 +405,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     if (!this.delivered) {
       this.delivered = true
       this.parsedHead = undefined
-      this.pending = []
-      this.pendingBytes = 0
+      this.dropPending()
       this.rejectHead(err)
     } else this.body?.destroy(err)
   }

@@ -16,7 +16,7 @@ import { buildCgiParams, cgiVariableName, isGatewayVariable, resolveScriptLocati
 import { originForm } from '../cgi/url-path'
 import { AuthorizerBodyTooLargeError, AuthorizerStatusError, InvalidOptionError } from '../errors'
 import type { FastcgiResponse } from '../client/exchange'
-import { parseTarget } from './gateway'
+import { RequestHint, parseTarget } from './gateway'
 import type { Gateway } from './gateway'
 import { buildRequestInfo } from './request-info'
 import type { TargetOverride } from './request-info'
@@ -193,7 +193,7 @@ export class Authorizers {
         ...(label === undefined ? {} : { accept: (host: HostConfig) => host.name === label }),
         body: undefined,
         signal: abort.signal,
-        hint: { path: target.path, host: (request.headers.host ?? '').toLowerCase(), clientAddress: request.ip },
+        hint: new RequestHint(request, target.path),
         params: (host) => buildCgiParams(info, resolveScriptLocation({
           scriptName,
           pathInfo: '',

@@ -453,7 +453,7 @@ function extraVariables (request: FastifyRequest, params: Record<string, string>
 }
 
 /** The balancing hint, computed only when a picker asks (hash and sticky do; most do not). */
-class RequestHint implements PickHint {
+export class RequestHint implements PickHint {
   constructor (private readonly request: FastifyRequest, readonly path: string) {}
 
   get host (): string {

@@ -25,9 +25,8 @@ export class RecordDecoder {
   private content: Buffer | undefined
   private contentFilled = 0
   private inRecord = false
-  /** ownsInput: a STDOUT/STDERR record split across chunks, handed on as it arrives */
+  /** ownsInput: a STDOUT/STDERR record split across chunks, handed on as it arrives (contentFilled counts it) */
   private streaming = false
-  private contentLeft = 0
   // ownsInput: the run of stream bytes gathered in the current chunk, [runStart, runEnd)
   private runType = 0
   private runId = 0
@@ -89,20 +88,16 @@ export class RecordDecoder {
           continue
         }
         this.inRecord = true
-        if (isStream) {
-          this.streaming = true
-          this.contentLeft = this.contentLength
-        } else {
-          this.content = Buffer.allocUnsafe(this.contentLength)
-          this.contentFilled = 0
-        }
+        this.streaming = isStream
+        if (!isStream) this.content = Buffer.allocUnsafe(this.contentLength)
+        this.contentFilled = 0
       }
       if (this.streaming) {
-        const take = Math.min(this.contentLeft, length - offset)
+        const take = Math.min(this.contentLength - this.contentFilled, length - offset)
         this.addToRun(chunk, offset, offset + take)
-        this.contentLeft -= take
+        this.contentFilled += take
         offset += take
-        if (this.contentLeft === 0) {
+        if (this.contentFilled === this.contentLength) {
           this.inRecord = false
           this.streaming = false
         }

@@ -11,7 +11,8 @@ function lengthSize (length: number): number {
   return length < 128 ? 1 : 4
 }
 
-function writeLength (buf: Buffer, offset: number, length: number): number {
+/** A name or value length: one byte below 128, else four with the high bit set. */
+export function writeLength (buf: Buffer, offset: number, length: number): number {
   if (length < 128) {
     buf[offset] = length
     return offset + 1

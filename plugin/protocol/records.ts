@@ -2,7 +2,7 @@
 // sender, and every byte saved matters on the hot path.
 import { HEADER_LENGTH, KEEP_CONN, MAX_CONTENT_LENGTH, NULL_REQUEST_ID, RecordType, VERSION_1 } from './constants'
 import type { Role } from './constants'
-import { encodeNameValuePairs } from './name-value'
+import { encodeNameValuePairs, writeLength } from './name-value'
 import type { NameValuePair } from './name-value'
 
 export function writeRecordHeader (buf: Buffer, offset: number, type: RecordType, requestId: number, contentLength: number, paddingLength = 0): number {
@@ -134,6 +134,16 @@ export function encodeRequestHead (requestId: number, role: Role, keepConn: bool
   return encodeAsciiHead(requestId, role, keepConn, list, withoutBody) ?? encodeHeadFromPairs(requestId, role, keepConn, list, withoutBody)
 }
 
+/** Bytes around the params: BEGIN_REQUEST, the empty PARAMS record, and the empty STDIN when there is no body. */
+function headFrameLength (withoutBody: boolean): number {
+  return HEADER_LENGTH + 8 + HEADER_LENGTH + (withoutBody ? HEADER_LENGTH : 0)
+}
+
+function writeHeadEnd (buf: Buffer, offset: number, requestId: number, withoutBody: boolean): void {
+  offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, 0)
+  if (withoutBody) writeRecordHeader(buf, offset, RecordType.STDIN, requestId, 0)
+}
+
 function writeBeginRequest (buf: Buffer, requestId: number, role: Role, keepConn: boolean): number {
   const offset = writeRecordHeader(buf, 0, RecordType.BEGIN_REQUEST, requestId, 8)
   buf.writeUInt16BE(role, offset)
@@ -157,30 +167,20 @@ function encodeAsciiHead (requestId: number, role: Role, keepConn: boolean, list
     pairsLength += (n < 128 ? 1 : 4) + (v < 128 ? 1 : 4) + n + v
   }
   if (pairsLength === 0 || pairsLength > MAX_CONTENT_LENGTH) return undefined
-  const buf = Buffer.allocUnsafe(HEADER_LENGTH + 8 + HEADER_LENGTH + pairsLength + HEADER_LENGTH + (withoutBody ? HEADER_LENGTH : 0))
+  const buf = Buffer.allocUnsafe(headFrameLength(withoutBody) + HEADER_LENGTH + pairsLength)
   let offset = writeBeginRequest(buf, requestId, role, keepConn)
   offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, pairsLength)
   for (let i = 0; i < list.length; i++) {
     const pair = list[i] as NameValuePair
     const name = pair[0]
     const value = pair[1]
-    offset = writePairLength(buf, offset, name.length)
-    offset = writePairLength(buf, offset, value.length)
+    offset = writeLength(buf, offset, name.length)
+    offset = writeLength(buf, offset, value.length)
     if ((offset = copyAscii(buf, offset, name)) < 0) return undefined
     if ((offset = copyAscii(buf, offset, value)) < 0) return undefined
   }
-  offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, 0)
-  if (withoutBody) writeRecordHeader(buf, offset, RecordType.STDIN, requestId, 0)
+  writeHeadEnd(buf, offset, requestId, withoutBody)
   return buf
-}
-
-function writePairLength (buf: Buffer, offset: number, length: number): number {
-  if (length < 128) {
-    buf[offset] = length
-    return offset + 1
-  }
-  buf.writeUInt32BE((length | 0x80000000) >>> 0, offset)
-  return offset + 4
 }
 
 /** Copies an ASCII string; -1 at the first character that is not ASCII. */
@@ -198,7 +198,7 @@ function encodeHeadFromPairs (requestId: number, role: Role, keepConn: boolean, 
   const pairs = encodeNameValuePairs(list)
   const segments = paramsSegments(pairs)
   const paramsSize = pairs.length + HEADER_LENGTH * segments.length / 2
-  const buf = Buffer.allocUnsafe(HEADER_LENGTH + 8 + paramsSize + HEADER_LENGTH + (withoutBody ? HEADER_LENGTH : 0))
+  const buf = Buffer.allocUnsafe(headFrameLength(withoutBody) + paramsSize)
   let offset = writeBeginRequest(buf, requestId, role, keepConn)
   for (let i = 0; i < segments.length; i += 2) {
     const start = segments[i] as number
@@ -206,8 +206,7 @@ function encodeHeadFromPairs (requestId: number, role: Role, keepConn: boolean, 
     offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, end - start)
     offset += pairs.copy(buf, offset, start, end)
   }
-  offset = writeRecordHeader(buf, offset, RecordType.PARAMS, requestId, 0)
-  if (withoutBody) writeRecordHeader(buf, offset, RecordType.STDIN, requestId, 0)
+  writeHeadEnd(buf, offset, requestId, withoutBody)
   return buf
 }
 
