@@ -3,12 +3,12 @@
 // same bytes. Over real HTTP, so the framing on the wire is what is checked.
 import t from 'tap'
 import type { Test } from 'tap'
-import Fastify from 'fastify'
-import fastcgi from '../../plugin'
 import { RecordType, encodeEndRequest, encodeStream, encodeRecord } from '../../plugin/protocol'
 import { startFaultServer } from '../helpers/fault-server'
 import type { FaultServerOptions } from '../helpers/fault-server'
 import { request } from '../helpers/http'
+import type { HttpResponse } from '../helpers/http'
+import { listenGateway } from '../helpers/listen'
 import { PHP_FIXTURES, hasPhpCgi, startPhpCgi } from '../helpers/php'
 
 const BODY = 'x'.repeat(1000) + '\n'
@@ -21,11 +21,18 @@ const END = Buffer.concat([encodeRecord(RecordType.STDOUT, 1), encodeEndRequest(
 
 async function gatewayTo (t: Test, behaviour: FaultServerOptions): Promise<string> {
   const backend = await startFaultServer(t, behaviour)
-  const app = Fastify()
-  t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}/app`
+  const { base } = await listenGateway(t, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  return `${base}/app`
+}
+
+/** The gateway's answer to a backend that sends `cgi` (head and body), its end, all in one write. */
+async function answerToWhole (t: Test, cgi: string): Promise<HttpResponse> {
+  const url = await gatewayTo(t, {
+    onRequest: async (_req, conn) => {
+      await conn.write(Buffer.concat([stdout(cgi), END]))
+    }
+  })
+  return await request(url)
 }
 
 t.test('head, body and end in one read: Content-Length, no chunking', async (t) => {
@@ -60,12 +67,7 @@ t.test('the end in a later read: the body streams out chunked, bytes intact', as
 })
 
 t.test('a whole response without Content-Type gets none added', async (t) => {
-  const url = await gatewayTo(t, {
-    onRequest: async (_req, conn) => {
-      await conn.write(Buffer.concat([stdout('Status: 200\r\nX-Kind: bare\r\n\r\nno type'), END]))
-    }
-  })
-  const res = await request(url)
+  const res = await answerToWhole(t, 'Status: 200\r\nX-Kind: bare\r\n\r\nno type')
   t.equal(res.status, 200)
   t.equal(res.headers['x-kind'], 'bare')
   t.equal(res.headers['content-type'], undefined, 'the gateway does not invent a media type')
@@ -73,12 +75,7 @@ t.test('a whole response without Content-Type gets none added', async (t) => {
 })
 
 t.test('a whole response whose Content-Length is short of its body is cut at that length', async (t) => {
-  const url = await gatewayTo(t, {
-    onRequest: async (_req, conn) => {
-      await conn.write(Buffer.concat([stdout('Content-Type: text/plain\r\nContent-Length: 4\r\n\r\nabcdefgh'), END]))
-    }
-  })
-  const res = await request(url)
+  const res = await answerToWhole(t, 'Content-Type: text/plain\r\nContent-Length: 4\r\n\r\nabcdefgh')
   t.equal(res.status, 200)
   t.equal(res.headers['content-length'], '4')
   t.equal(res.body.toString(), 'abcd')
@@ -104,12 +101,8 @@ t.test('a complete head followed by garbage in the same read is a 502, and the s
 
 t.test('php-cgi: a small page gets a Content-Length', { skip: !hasPhpCgi() && 'php-cgi missing' }, async (t) => {
   const php = await startPhpCgi(t, { children: 1 })
-  const app = Fastify()
-  t.teardown(() => app.close())
-  await app.register(fastcgi, { documentRoot: PHP_FIXTURES, server: { '.php': [php.options] } })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const port = (app.server.address() as { port: number }).port
-  const res = await request(`http://127.0.0.1:${port}/hello.php`)
+  const { base } = await listenGateway(t, { documentRoot: PHP_FIXTURES, server: { '.php': [php.options] } })
+  const res = await request(`${base}/hello.php`)
   t.equal(res.status, 200)
   t.equal(res.headers['content-length'], String(res.body.length))
   t.equal(res.headers['transfer-encoding'], undefined)

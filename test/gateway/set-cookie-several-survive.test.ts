@@ -1,17 +1,13 @@
 // Several Set-Cookie headers from the backend reach the client as separate headers, in order.
 import t from 'tap'
-import Fastify from 'fastify'
-import fastcgi from '../../plugin'
 import { PHP_FIXTURES, hasPhpCgi, startPhpCgi } from '../helpers/php'
 import { request } from '../helpers/http'
+import { listenGateway } from '../helpers/listen'
 
 t.test('several Set-Cookie survive', { skip: !hasPhpCgi() && 'php-cgi missing' }, async (t) => {
   const php = await startPhpCgi(t, { children: 1 })
-  const app = Fastify()
-  t.teardown(() => app.close())
-  await app.register(fastcgi, { documentRoot: PHP_FIXTURES, server: { '.php': [php.options] } })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const res = await request(`http://127.0.0.1:${(app.server.address() as { port: number }).port}/status.php?cookies=5`)
+  const { base } = await listenGateway(t, { documentRoot: PHP_FIXTURES, server: { '.php': [php.options] } })
+  const res = await request(`${base}/status.php?cookies=5`)
   t.equal(res.status, 200)
   t.same(res.headers['set-cookie'], ['c1=v1; Path=/', 'c2=v2; Path=/', 'c3=v3; Path=/', 'c4=v4; Path=/', 'c5=v5; Path=/'])
   const lines = []

@@ -3,6 +3,7 @@
 // gateway's queue instead of in the backend's accept queue, so their read timeout only starts
 // once the backend has them.
 import t from 'tap'
+import type { Test } from 'tap'
 import Fastify from 'fastify'
 import fastcgi from '../../plugin'
 import { PHP_FIXTURES, hasPhpCgi, startPhpCgi } from '../helpers/php'
@@ -35,35 +36,26 @@ t.test('php-cgi with 2 children: 6 slow requests all within a read timeout short
   t.same(replies.map((r) => r.statusCode), [200, 200, 200, 200, 200, 200], 'queued in the gateway, not timed out in the backlog')
 })
 
-t.test('FCGI_MAX_CONNS 2: eight requests at once, never more than two connections', async (t) => {
-  const backend = await startFaultServer(t, { ...slowOk, values: { FCGI_MAX_CONNS: '2', FCGI_MPXS_CONNS: '0' } })
+/** Eight requests at once to a backend answering FCGI_GET_VALUES with `values`: the most connections it had open at once. */
+async function mostOpenForEight (t: Test, values: Record<string, string>, host: Record<string, unknown> = {}): Promise<number> {
+  const backend = await startFaultServer(t, { ...slowOk, values })
   const mostOpen = trackMostOpen(backend)
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, ...host }] } })
   const replies = await Promise.all(Array.from({ length: 8 }, () => app.inject('/app')))
   for (const reply of replies) t.equal(reply.body, 'ok\n')
-  t.equal(mostOpen(), 2)
+  return mostOpen()
+}
+
+t.test('FCGI_MAX_CONNS 2: eight requests at once, never more than two connections', async (t) => {
+  t.equal(await mostOpenForEight(t, { FCGI_MAX_CONNS: '2', FCGI_MPXS_CONNS: '0' }), 2)
 })
 
 t.test('no FCGI_MAX_CONNS in the answer: no cap, a connection per concurrent request', async (t) => {
-  const backend = await startFaultServer(t, { ...slowOk, values: { FCGI_MPXS_CONNS: '0' } })
-  const mostOpen = trackMostOpen(backend)
-  const app = Fastify()
-  t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
-  const replies = await Promise.all(Array.from({ length: 8 }, () => app.inject('/app')))
-  for (const reply of replies) t.equal(reply.body, 'ok\n')
-  t.equal(mostOpen(), 8)
+  t.equal(await mostOpenForEight(t, { FCGI_MPXS_CONNS: '0' }), 8)
 })
 
 t.test('a configured maxConcurrency wins over the reported one', async (t) => {
-  const backend = await startFaultServer(t, { ...slowOk, values: { FCGI_MAX_CONNS: '2' } })
-  const mostOpen = trackMostOpen(backend)
-  const app = Fastify()
-  t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, maxConcurrency: 4 }] } })
-  const replies = await Promise.all(Array.from({ length: 8 }, () => app.inject('/app')))
-  for (const reply of replies) t.equal(reply.body, 'ok\n')
-  t.equal(mostOpen(), 4)
+  t.equal(await mostOpenForEight(t, { FCGI_MAX_CONNS: '2' }, { maxConcurrency: 4 }), 4)
 })
