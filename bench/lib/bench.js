@@ -835,7 +835,8 @@ async function profile (opts) {
   const scenario = SCENARIOS.find((s) => s.id === (opts.scenarios?.[0] ?? 'c-hello-unix'))
   const profDir = path.join(TMP, 'cpuprofile')
   fs.mkdirSync(profDir, { recursive: true })
-  const backend = await startCBackend({ kind: 'unix', path: path.join(TMP, 'profile.sock') }, 'profile')
+  const address = scenario.transport === 'unix' ? { kind: 'unix', path: path.join(TMP, 'profile.sock') } : { kind: 'tcp', host: HOST, port: await freePort() }
+  const backend = scenario.backend === 'php' ? await startPhpFpm(address, 'profile') : await startCBackend(address, 'profile')
   const gateway = { ...GATEWAYS[0], start: nodeGateway('fastify-fastcgi.js', { MAX_CONCURRENCY: '2' }, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]) }
   let r
   try {

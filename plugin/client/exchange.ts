@@ -5,8 +5,8 @@
 //
 // Small responses usually arrive whole, END_REQUEST included, in one socket read. The head
 // is therefore delivered at the end of the read that completed it, or, when the request has
-// not ended by then, at the end of that event-loop turn (libuv reads a socket several times
-// in one turn when data keeps coming), or as soon as 128 KiB of body is waiting. When the
+// not ended by then, up to 1 ms later (a page that a backend writes in 8 KiB records arrives
+// over several reads, microseconds apart), or as soon as 128 KiB of body is waiting. When the
 // request has ended by then, the body is handed over as one Buffer (`complete`), and no
 // stream is made unless someone asks for `body`: the gateway answers with a Content-Length
 // in one write, as lighttpd does when it has the whole response. A streamed body gets the STDOUT of one socket read as one chunk,
@@ -78,6 +78,13 @@ const EMPTY_BODY = Buffer.alloc(0)
 /** Body bytes gathered before the head is delivered; past this the body streams. */
 const COMPLETE_RESPONSE_LIMIT = 128 * 1024
 
+/**
+ * How long a head waits for the rest of its response. Long enough for a backend writing a
+ * page in records to finish it (then it goes out whole, with a Content-Length, in one write),
+ * short enough not to be seen on a streamed response.
+ */
+const HEAD_HOLD_MS = 1
+
 export function isReplayable (body: RequestBody | undefined): boolean {
   return body === undefined || Buffer.isBuffer(body) || !(body instanceof Readable)
 }
@@ -127,7 +134,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
   private pendingBytes = 0
   /** the head promise is settled */
   private delivered = false
-  private deliveryScheduled = false
+  private holdTimer: NodeJS.Timeout | undefined
   private body: ResponseBody | undefined
   private bodyPaused = false
   private resolveHead!: (response: FastcgiResponse) => void
@@ -289,16 +296,14 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
       this.deliver()
       return
     }
-    if (!this.deliveryScheduled) {
-      this.deliveryScheduled = true
-      setImmediate(() => this.deliver())
-    }
+    this.holdTimer ??= setTimeout(() => this.deliver(), HEAD_HOLD_MS)
   }
 
   private deliver (): void {
     const head = this.parsedHead
     if (head === undefined || this.delivered) return
     this.delivered = true
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer)
     this.parsedHead = undefined
     if (this.phase === 'done') {
       this.resolveHead(new BackendResponse(head, this.takePending(), undefined))
@@ -404,6 +409,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     this.finish(false)
     if (!this.delivered) {
       this.delivered = true
+      if (this.holdTimer !== undefined) clearTimeout(this.holdTimer)
       this.parsedHead = undefined
       this.dropPending()
       this.rejectHead(err)
