@@ -48,6 +48,8 @@ export const BadResponseHeaderError = createError<'FST_FASTCGI_BAD_HEADER', 502,
   'FST_FASTCGI_BAD_HEADER', 'Bad CGI response header from backend: %s', 502)
 export const HeaderTooLargeError = createError<'FST_FASTCGI_HEADER_TOO_LARGE', 502, [number]>(
   'FST_FASTCGI_HEADER_TOO_LARGE', 'CGI response header block exceeds the %d byte limit (headerLimit)', 502)
+export const BadChunkedBodyError = createError<'FST_FASTCGI_BAD_CHUNKED', 502, [string]>(
+  'FST_FASTCGI_BAD_CHUNKED', 'Bad chunked body from backend: %s', 502)
 export const PrematureCloseError = createError<'FST_FASTCGI_PREMATURE_CLOSE', 502, [string, Cause?]>(
   'FST_FASTCGI_PREMATURE_CLOSE', 'FastCGI backend closed the connection early: %s', 502)
 export const RequestRejectedError = createError<'FST_FASTCGI_REQUEST_REJECTED', 502, [string]>(

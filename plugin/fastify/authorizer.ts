@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import { buildCgiParams, cgiVariableName, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
 import { originForm } from '../cgi/url-path'
+import { checkTransferEncoding, decodeChunkedBody } from '../cgi/chunked-body'
 import { AuthorizerBodyTooLargeError, AuthorizerStatusError, InvalidOptionError } from '../errors'
 import type { FastcgiResponse } from '../client/exchange'
 import { RequestHint, parseTarget } from './gateway'
@@ -234,18 +235,26 @@ export class Authorizers {
       throw new AuthorizerStatusError(status)
     }
     const headers: Record<string, string | string[]> = {}
+    let transferEncoding: string | undefined
     for (const [name, value] of response.headers) {
       const lower = name.toLowerCase()
+      if (lower === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`
       if (DROPPED.has(lower) || lower.startsWith('x-lighttpd-') || isVariableHeader(lower)) continue
       const existing = headers[lower]
       if (existing === undefined) headers[lower] = value
       else if (Array.isArray(existing)) existing.push(value)
       else headers[lower] = [existing, value]
     }
+    let denial = body
+    if (transferEncoding !== undefined) {
+      // the denial goes out with a length of its own: the backend's framing comes off
+      checkTransferEncoding(transferEncoding)
+      denial = decodeChunkedBody(body)
+    }
     request.log.debug({ authorizer, status }, 'FastCGI authorizer denied the request')
     reply.code(status).headers(headers)
     if (status === 204 || status === 304 || request.method === 'HEAD') return reply.send()
-    return reply.send(body)
+    return reply.send(denial)
   }
 }
 

@@ -3,9 +3,11 @@
 // (response splitting), and a body that stops short would swallow the next one. The body is
 // cut at the announced length (as lighttpd does), one that ends short fails the response
 // (the client connection is aborted, never left waiting), and a Content-Length that is not a
-// number, or that contradicts another, is a 502 (lighttpd 1.4.83).
+// number, or that contradicts another, is a 502 (lighttpd 1.4.83). A body the backend sent
+// chunked is de-chunked (its Content-Length, if any, is dropped: RFC 9112 6.3).
 import { Transform, pipeline } from 'node:stream'
 import type { Readable, TransformCallback } from 'node:stream'
+import { ChunkedBodyDecoder } from '../cgi/chunked-body'
 import { BadResponseHeaderError, PrematureCloseError } from '../errors'
 
 const DIGITS = /^[0-9]+$/
@@ -60,4 +62,33 @@ export function limitToContentLength (body: Readable, length: number, backend: s
   // errors go to `limited` (the reply sees them); a reader that goes away destroys `body` too
   pipeline(body, limited, () => {})
   return limited
+}
+
+class Dechunk extends Transform {
+  private readonly decoder = new ChunkedBodyDecoder()
+
+  constructor (private readonly backend: string) {
+    super()
+  }
+
+  override _transform (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.decoder.push(chunk, (data) => this.push(data))
+    } catch (err) {
+      callback(err as Error)
+      return
+    }
+    callback()
+  }
+
+  override _flush (callback: TransformCallback): void {
+    callback(this.decoder.done ? null : new PrematureCloseError(`${this.backend} ended its chunked body before the last chunk`))
+  }
+}
+
+/** `body` with the backend's chunked framing taken off; a malformed or unfinished body fails. */
+export function dechunkBody (body: Readable, backend: string): Readable {
+  const dechunked = new Dechunk(backend)
+  pipeline(body, dechunked, () => {})
+  return dechunked
 }

@@ -12,12 +12,13 @@ import { formatAddress } from '../client/address'
 import { buildCgiParams, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
 import { findMapping, splitPrefixPath } from '../cgi/mapping'
 import { normalizeRequestTarget } from '../cgi/url-path'
+import { checkTransferEncoding, decodeChunkedBody } from '../cgi/chunked-body'
 import { Role } from '../protocol'
 import type { BackendPool } from '../pool'
 import type { PickHint, Proc } from '../pool/types'
 import { BadResponseHeaderError, NoBackendError, OverloadedError, QueueFullError, QueueTimeoutError, TooManyRedirectsError } from '../errors'
 import { isFile, probeScript } from './locate-script'
-import { limitToContentLength, takeContentLength } from './content-length'
+import { dechunkBody, limitToContentLength, takeContentLength } from './content-length'
 import { NONE, prepareBody } from './request-body'
 import { buildRequestInfo } from './request-info'
 import type { TargetOverride } from './request-info'
@@ -345,9 +346,13 @@ export class Gateway {
       throw new BadResponseHeaderError(`Status ${status} is above 599`)
     }
     const headers: Record<string, string | string[]> = {}
+    let transferEncoding: string | undefined
     for (const [name, value] of response.headers) {
       const lower = name.toLowerCase()
-      if (DROPPED_RESPONSE_HEADERS.has(lower) || lower.startsWith('x-lighttpd-')) continue
+      if (DROPPED_RESPONSE_HEADERS.has(lower) || lower.startsWith('x-lighttpd-')) {
+        if (lower === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`
+        continue
+      }
       const existing = headers[lower]
       if (existing === undefined) headers[lower] = value
       else if (Array.isArray(existing)) existing.push(value)
@@ -359,8 +364,16 @@ export class Gateway {
         return replyWithSendfile(request, reply, { status, headers, body: response.body, docroots: host.xSendfileDocroot }, directive)
       }
     }
+    const noBody = request.method === 'HEAD' || status === 204 || status === 304 || status < 200
     let announced: number | undefined
+    let complete = response.complete
     try {
+      if (transferEncoding !== undefined) {
+        // the backend framed its body itself: the framing comes off, and any length with it
+        checkTransferEncoding(transferEncoding)
+        delete headers['content-length']
+        if (complete !== undefined && !noBody) complete = decodeChunkedBody(complete)
+      }
       announced = takeContentLength(headers)
     } catch (err) {
       discardBody(response)
@@ -368,18 +381,19 @@ export class Gateway {
     }
     reply.code(status)
     reply.headers(headers)
-    if (request.method === 'HEAD' || status === 204 || status === 304 || status < 200) {
+    if (noBody) {
       // no body goes out: drain the backend so its connection is freed
       discardBody(response)
       return reply.send()
     }
-    const complete = response.complete
     // The whole body is here: one write with a Content-Length, no stream. A Buffer without a
     // Content-Type would get Fastify's application/octet-stream, which the backend did not say.
     if (complete !== undefined && (announced === undefined || announced === complete.length) && headers['content-type'] !== undefined) {
       return reply.send(complete)
     }
-    if (announced !== undefined) return reply.send(limitToContentLength(response.body, announced, host.name === '' ? host.mappingKey : host.name))
+    const backend = host.name === '' ? host.mappingKey : host.name
+    if (transferEncoding !== undefined) return reply.send(dechunkBody(response.body, backend))
+    if (announced !== undefined) return reply.send(limitToContentLength(response.body, announced, backend))
     return reply.send(response.body)
   }
 
