@@ -352,6 +352,11 @@ function normalizeHost (where: string, mappingKey: string, name: string, raw: un
   if (o.fixRootScriptname === true && (mappingKey !== '/' || o.checkLocal !== false)) {
     warnings.push(`${where}.fixRootScriptname has no effect: it applies only to the '/' prefix with checkLocal: false`)
   }
+  if (o.upgrade === true) {
+    // accepted, as lighttpd 1.4.69 accepts it, so that its configurations still load; said
+    // out loud, because a websocket endpoint that silently does not work is worse
+    warnings.push(`${where}.upgrade has no effect: HTTP Upgrade (websocket) tunnelling through FastCGI is not supported; an Upgrade request reaches the backend as an ordinary request`)
+  }
   for (const key of ['disableTime', 'idleTimeout', 'connectTimeout', 'readTimeout', 'writeTimeout', 'keepAliveTimeout', 'queueTimeout'] as const) {
     warnIfSeconds(warnings, `${where}.${key}`, o[key])
   }
