@@ -34,12 +34,13 @@ t.test('php-cgi framing its own body', { skip: noPhp }, async (t) => {
     t.equal(res.headers['transfer-encoding'], undefined)
   })
 
+  // 160 KB: past the 128 KiB the gateway gathers before it streams, however late timers run
   t.test('a streamed response: the body bytes, framed by the gateway', async (t) => {
-    const res = await request(`${base}/chunked.php?pieces=4&size=20000&pause=30`)
+    const res = await request(`${base}/chunked.php?pieces=8&size=20000&pause=20`)
     t.equal(res.status, 200)
     t.equal(res.aborted, false)
-    t.equal(res.body.length, 80000)
-    t.ok(res.body.equals(Buffer.from(expected(4, 20000))), 'no chunk sizes among the bytes')
+    t.equal(res.body.length, 160000)
+    t.ok(res.body.equals(Buffer.from(expected(8, 20000))), 'no chunk sizes among the bytes')
     t.equal(res.headers['content-length'], undefined)
   })
 
@@ -50,10 +51,10 @@ t.test('php-cgi framing its own body', { skip: noPhp }, async (t) => {
   })
 
   t.test('unfinished, streamed: the response breaks off', async (t) => {
-    const res = await request(`${base}/chunked.php?pieces=2&size=1000&pause=30&unfinished=1`, { allowAbort: true })
+    const res = await request(`${base}/chunked.php?pieces=8&size=20000&pause=20&unfinished=1`, { allowAbort: true })
     t.equal(res.status, 200, 'the head had gone out')
     t.equal(res.aborted, true, 'the client can tell the body is incomplete')
-    t.equal(res.body.toString(), expected(2, 1000), 'with the bytes that were complete')
+    t.ok(res.body.equals(Buffer.from(expected(8, 20000))), 'with the bytes that were complete')
   })
 
   const after = await request(`${base}/chunked.php`)

@@ -55,7 +55,7 @@ t.test('the end in a later read: the body streams out chunked, bytes intact', as
   const url = await gatewayTo(t, {
     onRequest: async (_req, conn) => {
       await conn.write(stdout(`Content-Type: text/plain\r\n\r\n${BODY.slice(0, 500)}`))
-      await conn.stall(50)
+      await conn.stall(200)
       await conn.write(Buffer.concat([stdout(BODY.slice(500)), END]))
     }
   })
