@@ -132,7 +132,6 @@ export class BackendClient {
     this.cap = options.maxConcurrency === 'auto' ? Infinity : options.maxConcurrency
   }
 
-
   stats (): BackendClientStats {
     return { inFlight: this.inFlight, queued: this.waiters.length, idle: this.idle.length, open: this.open.size, retries: this.retries }
   }

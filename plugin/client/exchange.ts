@@ -9,8 +9,9 @@
 // over several reads, microseconds apart), or as soon as 128 KiB of body is waiting. When the
 // request has ended by then, the body is handed over as one Buffer (`complete`), and no
 // stream is made unless someone asks for `body`: the gateway answers with a Content-Length
-// in one write, as lighttpd does when it has the whole response. A streamed body gets the STDOUT of one socket read as one chunk,
-// not a chunk per record: each chunk costs a write to the client.
+// in one write, as lighttpd does when it has the whole response. A streamed body gets the
+// STDOUT of one socket read as one chunk, not a chunk per record: each chunk costs a write
+// to the client.
 import { Readable } from 'node:stream'
 import type { BackendConnection, RecordSink } from './connection'
 import type { CancelTarget } from './cancellation'
@@ -299,12 +300,18 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     this.holdTimer ??= setTimeout(() => this.deliver(), HEAD_HOLD_MS)
   }
 
-  private deliver (): void {
-    const head = this.parsedHead
-    if (head === undefined || this.delivered) return
+  /** Marks the head promise settled (once): the held head, if any, is taken. */
+  private settle (): CgiResponseHead | undefined {
     this.delivered = true
     if (this.holdTimer !== undefined) clearTimeout(this.holdTimer)
+    const head = this.parsedHead
     this.parsedHead = undefined
+    return head
+  }
+
+  private deliver (): void {
+    if (this.delivered || this.parsedHead === undefined) return
+    const head = this.settle() as CgiResponseHead
     if (this.phase === 'done') {
       this.resolveHead(new BackendResponse(head, this.takePending(), undefined))
       return
@@ -408,9 +415,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     this.connection.detach()
     this.finish(false)
     if (!this.delivered) {
-      this.delivered = true
-      if (this.holdTimer !== undefined) clearTimeout(this.holdTimer)
-      this.parsedHead = undefined
+      this.settle()
       this.dropPending()
       this.rejectHead(err)
     } else this.body?.destroy(err)

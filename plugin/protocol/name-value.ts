@@ -7,7 +7,8 @@ export type NameValuePair = readonly [name: string, value: string]
 const FOUR_BYTE_FLAG = 0x80000000
 const MAX_PAIR_LENGTH = 0x7fffffff
 
-function lengthSize (length: number): number {
+/** Bytes a name or value length takes on the wire. */
+export function lengthSize (length: number): number {
   return length < 128 ? 1 : 4
 }
 

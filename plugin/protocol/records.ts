@@ -2,7 +2,7 @@
 // sender, and every byte saved matters on the hot path.
 import { HEADER_LENGTH, KEEP_CONN, MAX_CONTENT_LENGTH, NULL_REQUEST_ID, RecordType, VERSION_1 } from './constants'
 import type { Role } from './constants'
-import { encodeNameValuePairs, writeLength } from './name-value'
+import { encodeNameValuePairs, lengthSize, writeLength } from './name-value'
 import type { NameValuePair } from './name-value'
 
 export function writeRecordHeader (buf: Buffer, offset: number, type: RecordType, requestId: number, contentLength: number, paddingLength = 0): number {
@@ -164,7 +164,7 @@ function encodeAsciiHead (requestId: number, role: Role, keepConn: boolean, list
     const pair = list[i] as NameValuePair
     const n = pair[0].length
     const v = pair[1].length
-    pairsLength += (n < 128 ? 1 : 4) + (v < 128 ? 1 : 4) + n + v
+    pairsLength += lengthSize(n) + lengthSize(v) + n + v
   }
   if (pairsLength === 0 || pairsLength > MAX_CONTENT_LENGTH) return undefined
   const buf = Buffer.allocUnsafe(headFrameLength(withoutBody) + HEADER_LENGTH + pairsLength)
