@@ -13,7 +13,7 @@ import { setVariables, variablesOf } from './fastify/request-state'
 import { BackendPool } from './pool'
 import type { BackendInfo } from './pool'
 
-export interface FastcgiDecorator {
+interface FastcgiDecorator {
   /** the backend pool: processes, balancing, counters */
   readonly pool: BackendPool
   backends (): BackendInfo[]
@@ -98,16 +98,46 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   })
 }
 
-export const fastifyFastcgi = fp(plugin, { fastify: '5.x', name: 'fastify-fastcgi' })
-export default fastifyFastcgi
-export type { FastcgiPluginOptions, FastcgiHostOptions, FastcgiMapping } from './fastify/options'
-export type { ReplyFastcgiOptions } from './fastify/gateway'
-export type {
-  BackendInfo, BalanceAlgorithm, DisabledEvent, EnabledEvent, ExitedEvent, PoolEventMap, ProcCounters, ProcState, SpawnedEvent
-} from './pool'
-export type { AuthorizerHook } from './fastify/authorizer'
+// The package's shape is the one the Fastify plugins ship: a CommonJS module whose export is the
+// plugin function, merged with a namespace that holds the public types, `default` and the named
+// export. `import fastcgi from 'fastify-fastcgi'` then types under module nodenext, node16 and
+// bundler alike, and `require('fastify-fastcgi')` is the plugin itself.
+import type * as OptionTypes from './fastify/options'
+import type * as GatewayTypes from './fastify/gateway'
+import type * as PoolTypes from './pool'
+import type * as AuthorizerTypes from './fastify/authorizer'
 
-// CommonJS: `require('fastify-fastcgi')` is the plugin itself, with `.default` and `.fastifyFastcgi`
-module.exports = fastifyFastcgi
+type FastcgiPlugin = FastifyPluginAsync<FastcgiPluginOptions>
+// the decorator's interface under a second name, so the namespace can export it as FastcgiDecorator
+type FastcgiDecoratorShape = FastcgiDecorator
+
+function fastifyFastcgi (...params: Parameters<FastcgiPlugin>): ReturnType<FastcgiPlugin> {
+  return plugin(...params)
+}
+fp(fastifyFastcgi, { fastify: '5.x', name: 'fastify-fastcgi' })
+
+declare namespace fastifyFastcgi {
+  export type FastcgiPluginOptions = OptionTypes.FastcgiPluginOptions
+  export type FastcgiHostOptions = OptionTypes.FastcgiHostOptions
+  export type FastcgiMapping = OptionTypes.FastcgiMapping
+  export type ReplyFastcgiOptions = GatewayTypes.ReplyFastcgiOptions
+  export type AuthorizerHook = AuthorizerTypes.AuthorizerHook
+  export type BackendInfo = PoolTypes.BackendInfo
+  export type BalanceAlgorithm = PoolTypes.BalanceAlgorithm
+  export type DisabledEvent = PoolTypes.DisabledEvent
+  export type EnabledEvent = PoolTypes.EnabledEvent
+  export type ExitedEvent = PoolTypes.ExitedEvent
+  export type PoolEventMap = PoolTypes.PoolEventMap
+  export type ProcCounters = PoolTypes.ProcCounters
+  export type ProcState = PoolTypes.ProcState
+  export type SpawnedEvent = PoolTypes.SpawnedEvent
+  export type FastcgiDecorator = FastcgiDecoratorShape
+  export const fastifyFastcgi: FastcgiPlugin
+  export { fastifyFastcgi as default }
+}
+
+export = fastifyFastcgi
+// after the export, on the exported function, in the form Node's CommonJS export detection reads,
+// so that ESM `import { fastifyFastcgi } from 'fastify-fastcgi'` finds the named export
 module.exports.default = fastifyFastcgi
 module.exports.fastifyFastcgi = fastifyFastcgi
