@@ -9,6 +9,7 @@ import { makeTempDir } from '../helpers/tmp'
 import { buildPackage, REPO_ROOT as ROOT } from '../helpers/package-build'
 import type { PackageBuild } from '../helpers/package-build'
 import { parseLighttpdConfig } from '../../plugin/lighttpd'
+import { copyDebianConfig, debianConfigMissing } from '../lighttpd/debian-copy'
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'lighttpd')
 
@@ -32,11 +33,13 @@ t.test('check prints the imported options as JSON and exits 0', async (t) => {
   t.equal(r.stderr, '')
 })
 
-t.test('check prints every error as FILE:LINE: message and exits 1', async (t) => {
+t.test('check prints every error as FILE:LINE: message, the options it could build, and exits 1', async (t) => {
   const file = join(FIXTURES, '10-roadsend-conditional.conf')
   const r = run(['check', file])
   t.equal(r.status, 1)
-  t.equal(r.stdout, '')
+  // what could be imported is printed all the same (here: nothing, the mapping is conditional)
+  t.strictSame(JSON.parse(r.stdout), { server: {} })
+  t.match(r.stderr, 'nothing imported\nnot imported:\n')
   t.match(r.stderr, `${file}:6: conditional block $HTTP["url"] =~ "^/myapp/.+\\.php$" { ... } cannot be expressed as plugin options`)
   t.match(r.stderr, '1 error: the configuration was not imported completely')
 })
@@ -79,4 +82,29 @@ t.test('without a build the command says how to make one', async (t) => {
   const r = spawnSync(process.execPath, [copy, 'check', file], { encoding: 'utf8', timeout: 30_000 })
   t.equal(r.status, 2)
   t.match(r.stderr, 'build the package first (npm run build)')
+})
+
+t.test('check on Debian\'s lighttpd.conf (--root on a copy): follows include, prints what it built next to what it did not', { skip: debianConfigMissing() }, async (t) => {
+  const copy = copyDebianConfig(t)
+  const r = run(['check', '--root', copy.root, copy.main])
+  t.equal(r.status, 1, r.stderr)
+  const options = JSON.parse(r.stdout) as { server: Record<string, unknown>, documentRoot?: string }
+  t.strictSame(Object.keys(options.server), ['.php'], 'the PHP mapping from conf-enabled/15-fastcgi-php.conf is printed')
+  t.equal(options.documentRoot, '/var/www/html')
+  t.match(r.stderr, 'imported (the options on stdout):\n')
+  t.match(r.stderr, `  ${copy.main}:${copy.lineOf('server.document-root')}: server.document-root -> documentRoot\n`)
+  t.match(r.stderr, new RegExp(`  ${copy.php.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: fastcgi\\.server\\["\\.php"\\] -> server\\['\\.php'\\]\n`))
+  t.match(r.stderr, `not imported:\n  ${copy.main}:${copy.includeShellLines[0] ?? 0}: include_shell "/usr/share/lighttpd/use-ipv6.pl 80" was not run`)
+  t.match(r.stderr, `  ${copy.main}:${copy.includeShellLines[1] ?? 0}: include_shell "/usr/share/lighttpd/create-mime.conf.pl" was not run`)
+  t.match(r.stderr, '2 errors: the configuration was not imported completely')
+  t.notMatch(r.stderr, "'+'", 'no false syntax error on +')
+
+  const ran = run(['check', '--root', copy.root, '--run-include-shell', copy.main])
+  t.equal(ran.status, 0, `with --run-include-shell the import is complete and valid:\n${ran.stderr}`)
+  t.strictSame(JSON.parse(ran.stdout), options)
+})
+
+t.test('check: unknown flags and a missing file name are usage errors', async (t) => {
+  t.equal(run(['check', '--rot', '/x', 'a.conf']).status, 2)
+  t.equal(run(['check', '--run-include-shell']).status, 2)
 })

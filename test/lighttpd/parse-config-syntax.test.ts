@@ -144,7 +144,7 @@ t.test('structure errors: host options without their own ( ), mixed named and un
   t.match(mixed.errors[0]?.message, 'mixes named')
 })
 
-t.test('conditionals (with else), include, include_shell and env. are errors with their lines; the rest still imports', async (t) => {
+t.test('conditionals (with else) holding fastcgi settings, include in a text, include_shell not run and env. are errors with their lines; the rest still imports', async (t) => {
   const r = parseLighttpdConfig(lines(
     'fastcgi.debug = 1',
     '$HTTP["host"] == "a.example" {',
@@ -164,7 +164,7 @@ t.test('conditionals (with else), include, include_shell and env. are errors wit
   t.match(r.errors[1]?.message, 'server.document-root at line 5')
   t.match(r.errors[2]?.message, 'else { ... } block')
   t.match(r.errors[3]?.message, 'include "other.conf"')
-  t.match(r.errors[4]?.message, 'include_shell "cat x.conf" cannot be run here')
+  t.match(r.errors[4]?.message, 'include_shell "cat x.conf" was not run, so what it prints is not imported: run it with --run-include-shell')
   t.match(r.errors[5]?.message, 'env.HOME: environment variables are not read')
   t.strictSame(r.options, { server: { '.php': [{ socket: '/run/php.sock' }] }, debug: true })
 })
