@@ -7,6 +7,7 @@ import type { FastcgiPluginOptions } from './fastify/options'
 import { Gateway } from './fastify/gateway'
 import type { ReplyFastcgiOptions } from './fastify/gateway'
 import { registerRoutes } from './fastify/routes'
+import { LocalRedirects } from './fastify/local-redirect'
 import { Authorizers } from './fastify/authorizer'
 import type { AuthorizerHook } from './fastify/authorizer'
 import { setVariables, variablesOf } from './fastify/request-state'
@@ -52,7 +53,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     await pool.close()
     throw err
   }
-  const gateway = new Gateway(config, pool, fastify.log)
+  const gateway = new Gateway(config, pool, fastify.log, new LocalRedirects(fastify))
   // the keys must cover every target the application's router would take for a guarded one
   type RouterFlags = { caseSensitive?: boolean, ignoreTrailingSlash?: boolean }
   const router = fastify.initialConfig as RouterFlags & { routerOptions?: RouterFlags }

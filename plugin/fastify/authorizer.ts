@@ -19,7 +19,6 @@ import { AuthorizerBodyTooLargeError, AuthorizerStatusError, InvalidOptionError 
 import type { FastcgiResponse } from '../client/exchange'
 import { RequestHint, parseTarget } from './gateway'
 import type { Gateway } from './gateway'
-import { buildRequestInfo } from './request-info'
 import type { TargetOverride } from './request-info'
 import { authorizedDocroot, isApprovedBy, markApproved, setAuthorizedDocroot, variablesOf } from './request-state'
 import { serveFromDocroot } from './static-docroot'
@@ -180,7 +179,7 @@ export class Authorizers {
   /** Asks the authorizer; 'approved', or the reply that carries its denial. Throws on any failure. */
   private async authorize (request: FastifyRequest, reply: FastifyReply, guard: Guard, target: TargetOverride, scriptName: string): Promise<'approved' | FastifyReply> {
     const { config } = this
-    const info = buildRequestInfo(request, target, undefined, config.serverSoftware, config.serverName)
+    const info = this.gateway.redirects.requestInfo(request, target, undefined, config.serverSoftware, config.serverName)
     const abort = new AbortController()
     const onClientGone = (): void => {
       if (!reply.raw.writableFinished) abort.abort()

@@ -19,8 +19,8 @@ import type { PickHint, Proc } from '../pool/types'
 import { BadResponseHeaderError, NoBackendError, OverloadedError, QueueFullError, QueueTimeoutError, TooManyRedirectsError } from '../errors'
 import { isFile, probeScript } from './locate-script'
 import { dechunkBody, limitToContentLength, takeContentLength } from './content-length'
-import { NONE, prepareBody } from './request-body'
-import { buildRequestInfo } from './request-info'
+import { prepareBody } from './request-body'
+import { LocalRedirects, MAX_LOCAL_REDIRECTS } from './local-redirect'
 import type { TargetOverride } from './request-info'
 import { authorizedDocroot, peekVariables } from './request-state'
 import { serveFromDocroot } from './static-docroot'
@@ -74,7 +74,6 @@ export type Resolution =
   | { readonly kind: 'redirect', readonly location: string }
 
 const MAX_BACKEND_ATTEMPTS = 5
-const MAX_LOCAL_REDIRECTS = 5
 /** ms a request waits for a backend process that is being spawned */
 const SPAWN_WAIT = 5000
 
@@ -88,7 +87,7 @@ export class Gateway {
   private readonly mappingsByKey: ReadonlyMap<string, MappingConfig>
   private readonly keys: readonly MappingConfig[]
 
-  constructor (private readonly config: FastcgiConfig, private readonly pool: BackendPool, private readonly log: FastifyBaseLogger) {
+  constructor (private readonly config: FastcgiConfig, private readonly pool: BackendPool, private readonly log: FastifyBaseLogger, readonly redirects: LocalRedirects) {
     this.keys = config.mappings.filter((m) => m.hosts.some((h) => h.mode === 'responder'))
     this.mappingsByKey = new Map(config.mappings.map((m) => [m.key, m]))
   }
@@ -163,7 +162,7 @@ export class Gateway {
         return reply.redirect(resolution.location + query, 301)
       }
       case 'route':
-        return this.serve(request, reply, docroot === undefined ? resolution.route : { ...resolution.route, documentRoot: docroot }, target, {}, 0)
+        return this.serve(request, reply, docroot === undefined ? resolution.route : { ...resolution.route, documentRoot: docroot }, target, {})
     }
   }
 
@@ -187,14 +186,12 @@ export class Gateway {
         route = { mapping: first, scriptName: target.path, pathInfo: '' }
       }
     }
-    return this.serve(request, reply, docroot === undefined ? route : { ...route, documentRoot: docroot }, target, options, 0)
+    return this.serve(request, reply, docroot === undefined ? route : { ...route, documentRoot: docroot }, target, options)
   }
 
-  private async serve (request: FastifyRequest, reply: FastifyReply, route: Route, target: TargetOverride, overrides: ReplyFastcgiOptions, redirects: number): Promise<FastifyReply | undefined> {
+  private async serve (request: FastifyRequest, reply: FastifyReply, route: Route, target: TargetOverride, overrides: ReplyFastcgiOptions): Promise<FastifyReply | undefined> {
     const { config } = this
-    let prepared = redirects > 0
-      ? NONE
-      : prepareBody({
+    let prepared = prepareBody({
         parsed: request.body,
         raw: request.raw,
         contentLength: request.headers['content-length'],
@@ -203,7 +200,7 @@ export class Gateway {
       }, { bodyLimit: request.routeOptions.bodyLimit ?? 1048576, spoolMemoryLimit: config.spoolMemoryLimit, spoolDirectory: config.spoolDirectory })
     if (prepared instanceof Promise) prepared = await prepared
     const body = prepared
-    const info = buildRequestInfo(request, target, body.length, config.serverSoftware, config.serverName)
+    const info = this.redirects.requestInfo(request, target, body.length, config.serverSoftware, config.serverName)
     const cancellation = new Cancellation()
     // one listener for both: the client going away cancels the backend request, and a
     // spooled body's temp file goes with the reply
@@ -238,16 +235,15 @@ export class Gateway {
 
     const local = localRedirectTarget(response)
     if (local !== undefined) {
+      const resolution = await this.resolve(parseTarget('GET', local).path, documentRoot)
+      // not one of ours: the client follows it, with the redirect's own body (as lighttpd)
+      if (resolution.kind !== 'route') return this.sendResponse(request, reply, response, host)
       discardBody(response)
-      // this hop is over: its listener must not pile up on the reply (5 hops: 5 more)
+      // this hop is over: its listener must not pile up on the reply
       reply.raw.removeListener('close', onClose)
       body.dispose()
-      if (redirects >= MAX_LOCAL_REDIRECTS) throw new TooManyRedirectsError(MAX_LOCAL_REDIRECTS)
-      const next = parseTarget('GET', local)
-      const resolution = await this.resolve(next.path, documentRoot)
-      if (resolution.kind === 'route') return this.serve(request, reply, route.documentRoot === undefined ? resolution.route : { ...resolution.route, documentRoot }, next, {}, redirects + 1)
-      // not one of ours: let the client follow it
-      return reply.redirect(local, 302)
+      if (this.redirects.hopsOf(request) >= MAX_LOCAL_REDIRECTS) throw new TooManyRedirectsError(MAX_LOCAL_REDIRECTS)
+      return this.redirects.follow(request, reply, local)
     }
     return this.sendResponse(request, reply, response, host)
   }
