@@ -11,12 +11,13 @@ import { LocalRedirects } from './fastify/local-redirect'
 import { Authorizers } from './fastify/authorizer'
 import type { AuthorizerHook } from './fastify/authorizer'
 import { setVariables, variablesOf } from './fastify/request-state'
-import { BackendPool } from './pool'
+import { createBackends } from './fastify/backends'
+import type { Backends } from './fastify/backends'
 import type { BackendInfo } from './pool'
 
 export interface FastcgiDecorator {
   /** the backend pool: processes, balancing, counters */
-  readonly pool: BackendPool
+  readonly pool: Backends
   backends (): BackendInfo[]
   stats (): Record<string, number>
   prometheus (): string
@@ -43,10 +44,7 @@ declare module 'fastify' {
 const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options) => {
   const config = normalizeOptions(options)
   for (const warning of config.warnings) fastify.log.warn(warning)
-  const pool = new BackendPool({ balance: config.balance, debug: config.debug, logger: fastify.log, closeGrace: config.closeGrace })
-  for (const mapping of config.mappings) {
-    for (const host of mapping.hosts) pool.add(host)
-  }
+  const pool = createBackends(config, fastify.log)
   try {
     await pool.start()
   } catch (err) {
@@ -91,11 +89,11 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   }
 
   fastify.addHook('preClose', async () => {
-    gateway.close()
+    pool.disconnect(false)
   })
   fastify.addHook('onClose', async () => {
     await pool.close()
-    gateway.destroy()
+    pool.disconnect(true)
   })
 }
 

@@ -4,18 +4,17 @@
 import path from 'node:path'
 import { finished } from 'node:stream'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
-import { BackendClient } from '../client/backend-client'
+import assert from 'node:assert'
 import { connectFailureKind } from '../client/connect'
 import { Cancellation, cancellationFromSignal } from '../client/cancellation'
 import type { FastcgiResponse, RequestBody } from '../client/exchange'
-import { formatAddress } from '../client/address'
 import { buildCgiParams, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
 import { findMapping, splitPrefixPath } from '../cgi/mapping'
 import { normalizeRequestTarget } from '../cgi/url-path'
 import { checkTransferEncoding, decodeChunkedBody } from '../cgi/chunked-body'
 import { Role } from '../protocol'
-import type { BackendPool } from '../pool'
-import type { PickHint, Proc } from '../pool/types'
+import type { PickHint } from '../pool/types'
+import type { Backend, Backends } from './backends'
 import { BadResponseHeaderError, NoBackendError, OverloadedError, QueueFullError, QueueTimeoutError, TooManyRedirectsError } from '../errors'
 import { isFile, probeScript } from './locate-script'
 import { dechunkBody, limitToContentLength, takeContentLength } from './content-length'
@@ -82,12 +81,10 @@ const SPAWN_WAIT = 5000
 const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'x-sendfile'])
 
 export class Gateway {
-  private readonly clients = new Map<string, BackendClient>()
-  private clientsByProc = new WeakMap<Proc, BackendClient>()
   private readonly mappingsByKey: ReadonlyMap<string, MappingConfig>
   private readonly keys: readonly MappingConfig[]
 
-  constructor (private readonly config: FastcgiConfig, private readonly pool: BackendPool, private readonly log: FastifyBaseLogger, readonly redirects: LocalRedirects) {
+  constructor (private readonly config: FastcgiConfig, private readonly pool: Backends, private readonly log: FastifyBaseLogger, readonly redirects: LocalRedirects) {
     this.keys = config.mappings.filter((m) => m.hosts.some((h) => h.mode === 'responder'))
     this.mappingsByKey = new Map(config.mappings.map((m) => [m.key, m]))
   }
@@ -255,15 +252,15 @@ export class Gateway {
    * (or the last connect error), 503 with Retry-After.
    */
   async dispatch (request: FastifyRequest, reply: FastifyReply, d: Dispatch): Promise<Dispatched> {
-    const tried = new Set<Proc>()
+    const tried = new Set<Backend>()
     const cancellation = d.cancellation ?? (d.signal === undefined ? undefined : cancellationFromSignal(d.signal))
+    const accept = (host: HostConfig): boolean => host.mode === d.role && (d.accept === undefined || d.accept(host))
     let lastError: unknown
     let attempts = 0
     let waitedForSpawn = false
-    // bounded: each turn either counts an attempt or excludes one more process for good
-    for (;;) {
-      if (attempts >= MAX_BACKEND_ATTEMPTS) break
-      const proc = this.pool.pick(d.mapping.key, d.hint, tried)
+    // bounded: each turn counts an attempt
+    while (attempts < MAX_BACKEND_ATTEMPTS) {
+      const proc = this.pool.pick(d.mapping.key, d.hint, tried, accept)
       if (proc === undefined) {
         // minProcs 0 (or a respawn under way): wait once for the process being started, as
         // lighttpd does, instead of a 503 the client would have to retry
@@ -272,14 +269,11 @@ export class Gateway {
         continue
       }
       tried.add(proc)
-      const host = this.hostFor(d.mapping, proc, d.role)
-      if (host === undefined || (d.accept !== undefined && !d.accept(host))) {
-        // a process of another role (or backend) under the same key
-        this.pool.release(proc)
-        continue
-      }
       attempts++
-      const client = this.clientFor(proc, host)
+      // the process carries its entries and its client: decided at register(), not here
+      const host = proc.entryFor(d.mapping.key, accept)
+      const client = proc.client
+      assert(host !== undefined && client !== undefined, 'a picked backend has an accepted entry and a client')
       const backendName = `${host.name === '' ? d.mapping.key : host.name} ${client.name}`
       try {
         const response = await client.request({
@@ -393,56 +387,6 @@ export class Gateway {
     return reply.send(response.body)
   }
 
-  /** The mapping's host of `role` that `proc` belongs to; undefined when it is another role's. */
-  private hostFor (mapping: MappingConfig, proc: Proc, role: 'responder' | 'authorizer'): HostConfig | undefined {
-    let named: HostConfig | undefined
-    for (const host of mapping.hosts) {
-      if (host.name !== proc.name) continue
-      // unlabelled hosts share the name '': the address tells them apart
-      if (procOfHost(host, proc)) return host.mode === role ? host : undefined
-      if (host.mode === role) named ??= host
-    }
-    if (named !== undefined) return named
-    return mapping.hosts.every((h) => h.mode === role) ? mapping.hosts[0] : undefined
-  }
-
-  private clientFor (proc: Proc, host: HostConfig): BackendClient {
-    // a process keeps its address for life: remember its client by the process itself
-    const known = this.clientsByProc.get(proc)
-    if (known !== undefined) return known
-    const key = formatAddress(proc.address)
-    let client = this.clients.get(key)
-    if (client === undefined) {
-      client = new BackendClient({
-        address: proc.address,
-        connectTimeout: host.connectTimeout,
-        readTimeout: host.readTimeout,
-        writeTimeout: host.writeTimeout,
-        keepAlive: host.keepAlive,
-        keepAliveMaxIdle: host.keepAliveMaxIdle,
-        keepAliveTimeout: host.keepAliveTimeout,
-        maxConcurrency: host.maxConcurrency,
-        queueLimit: host.queueLimit,
-        queueTimeout: host.queueTimeout,
-        headerLimit: this.config.headerLimit
-      })
-      this.clients.set(key, client)
-    }
-    this.clientsByProc.set(proc, client)
-    return client
-  }
-
-  /** Stop taking requests on kept connections; requests in flight finish. */
-  close (): void {
-    for (const client of this.clients.values()) client.close()
-  }
-
-  destroy (): void {
-    for (const client of this.clients.values()) client.destroy()
-    this.clients.clear()
-    this.clientsByProc = new WeakMap()
-  }
-
   get logger (): FastifyBaseLogger {
     return this.log
   }
@@ -473,18 +417,6 @@ export class RequestHint implements PickHint {
   get clientAddress (): string {
     return this.request.ip
   }
-}
-
-/** Spawned processes listen on `<socket>-<n>` or `port + n` (pool/host.ts procAddress). */
-function procOfHost (host: HostConfig, proc: Proc): boolean {
-  const a = host.address
-  const b = proc.address
-  if (a.kind === 'unix' && b.kind === 'unix') return b.path === a.path || (host.spawned && b.path.startsWith(`${a.path}-`))
-  if (a.kind === 'tcp' && b.kind === 'tcp') {
-    if (!host.spawned) return a.host === b.host && a.port === b.port
-    return b.port >= a.port && b.port < a.port + host.maxProcs
-  }
-  return false
 }
 
 export function parseTarget (method: string, rawTarget: string): TargetOverride {

@@ -33,8 +33,8 @@ const SIGKILL_WAIT = 2000
 
 type Phase = 'new' | 'starting' | 'running' | 'closing' | 'closed'
 
-interface MappingEntry {
-  readonly hosts: Host[]
+interface MappingEntry<S extends BackendSpec, C> {
+  readonly hosts: Array<Host<S, C>>
   readonly picker: HostPicker
 }
 
@@ -102,10 +102,10 @@ function describeListenCode (code: string | undefined, err: unknown, address: st
   }
 }
 
-export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
-  private readonly hosts = new Map<string, Host>()
-  private readonly mappings = new Map<string, MappingEntry>()
-  private readonly owned = new Set<PoolProc>()
+export class BackendPool<S extends BackendSpec = BackendSpec, C = unknown> extends EventEmitter<PoolEventMap> implements Guarded {
+  private readonly hosts = new Map<string, Host<S, C>>()
+  private readonly mappings = new Map<string, MappingEntry<S, C>>()
+  private readonly owned = new Set<PoolProc<S, C>>()
   private readonly pendingSpawns = new Set<Promise<void>>()
   private readonly drainWaiters = new Set<() => void>()
   /** process groups we created (a spawned child leads its own); pruned once found empty */
@@ -121,7 +121,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
   private closing: Promise<void> | undefined
   private guarded = false
 
-  constructor (private readonly options: BackendPoolOptions) {
+  constructor (private readonly options: BackendPoolOptions<S, C>) {
     super()
     this.logger = options.logger
     this.timing = { ...DEFAULT_TIMING, ...options.timing }
@@ -132,7 +132,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
    * Two specs naming the same address are one host (one load, one set of processes), whatever
    * their mapping keys; the one with binPath decides how it is spawned.
    */
-  add (spec: BackendSpec): void {
+  add (spec: S): void {
     if (this.phase !== 'new') throw new InvalidOptionError('backends can only be added before start()')
     let killSignal: NodeJS.Signals | number
     try {
@@ -143,7 +143,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     const key = formatAddress(spec.address)
     let host = this.hosts.get(key)
     if (host === undefined) {
-      host = new Host(key, spec, killSignal)
+      host = new Host<S, C>(key, spec, killSignal, this.options.connect)
       this.hosts.set(key, host)
       if (!host.spawns) this.adoptProc(host.slot(0, () => this.newBackoff())).state = 'running'
     } else if (spec.binPath !== undefined) {
@@ -157,6 +157,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
         throw new InvalidOptionError(`${key} is used by two backends with different binPath`)
       }
     }
+    host.entries.push(spec)
     if (!host.mappingKeys.includes(spec.mappingKey)) host.mappingKeys.push(spec.mappingKey)
     let entry = this.mappings.get(spec.mappingKey)
     if (entry === undefined) {
@@ -175,9 +176,9 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
   private async doStart (): Promise<void> {
     if (this.phase !== 'new') throw new BackendStartError('the pool was closed before it started')
     this.phase = 'starting'
-    let current: PoolProc | undefined
+    let current: PoolProc<S, C> | undefined
     try {
-      const spawned: PoolProc[] = []
+      const spawned: PoolProc<S, C>[] = []
       for (const host of this.hosts.values()) {
         if (!host.spawns) continue
         const count = Math.min(host.spec.minProcs, host.spec.maxProcs)
@@ -212,12 +213,14 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
    * `exclude`, then that host's least-loaded such process (ties: lowest process number, so that
    * processes beyond minProcs can fall idle).
    */
-  pick (mappingKey: string, hint: PickHint, exclude?: ReadonlySet<Proc>): Proc | undefined {
+  pick (mappingKey: string, hint: PickHint, exclude?: ReadonlySet<Proc<S, C>>, accept?: (spec: S) => boolean): Proc<S, C> | undefined {
     if (this.phase === 'closing' || this.phase === 'closed') return undefined
     const entry = this.mappings.get(mappingKey)
     if (entry === undefined) return undefined
-    const candidates: Array<{ index: number, load: number, address: BackendAddress, proc: PoolProc }> = []
+    const candidates: Array<{ index: number, load: number, address: BackendAddress, proc: PoolProc<S, C> }> = []
     entry.hosts.forEach((host, index) => {
+      // an address may serve several entries of the key (an authorizer and a responder): only those `accept` takes
+      if (accept !== undefined && host.entryFor(mappingKey, accept) === undefined) return
       const proc = this.bestProc(host, exclude)
       if (proc !== undefined) candidates.push({ index, load: host.load, address: host.spec.address, proc })
     })
@@ -236,7 +239,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     return proc
   }
 
-  reportConnect (proc: Proc, outcome: ConnectOutcome): void {
+  reportConnect (proc: Proc<S, C>, outcome: ConnectOutcome): void {
     const own = this.own(proc)
     if (own === undefined || this.phase === 'closed') return
     switch (outcome) {
@@ -254,7 +257,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     }
   }
 
-  release (proc: Proc): void {
+  release (proc: Proc<S, C>): void {
     const own = this.own(proc)
     if (own === undefined || own.load === 0) return
     own.load--
@@ -309,6 +312,17 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     return this.closing
   }
 
+  /** Every process's client (BackendPoolOptions.connect) stops keeping connections; `now`: drops requests in flight too. */
+  disconnect (now: boolean): void {
+    const disconnect = this.options.disconnect
+    if (disconnect === undefined) return
+    for (const host of this.hosts.values()) {
+      for (const proc of host.procs) {
+        if (proc?.client !== undefined) disconnect(proc.client, now)
+      }
+    }
+  }
+
   /** For the process 'exit' handler: nothing asynchronous can run any more. */
   killNowSync (): void {
     for (const proc of this.owned) {
@@ -329,33 +343,33 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     return new Backoff(this.timing.backoffInitial, this.timing.backoffMax)
   }
 
-  private adoptProc (proc: PoolProc): PoolProc {
+  private adoptProc (proc: PoolProc<S, C>): PoolProc<S, C> {
     this.owned.add(proc)
     return proc
   }
 
-  private own (proc: Proc): PoolProc | undefined {
+  private own (proc: Proc<S, C>): PoolProc<S, C> | undefined {
     return proc instanceof PoolProc && this.owned.has(proc) ? proc : undefined
   }
 
-  private describe (proc: PoolProc): string {
+  private describe (proc: PoolProc<S, C>): string {
     const name = proc.name === '' ? 'backend' : `backend '${proc.name}'`
     return `${name} (${proc.host.mappingKeys.join(', ')}) at ${formatAddress(proc.address)}`
   }
 
-  private logFields (proc: PoolProc): { backend: string, address: string, pid?: number } {
+  private logFields (proc: PoolProc<S, C>): { backend: string, address: string, pid?: number } {
     const fields: { backend: string, address: string, pid?: number } = { backend: proc.name, address: formatAddress(proc.address) }
     if (proc.pid !== undefined) fields.pid = proc.pid
     return fields
   }
 
-  private debugProcs (msg: string, proc: PoolProc): void {
+  private debugProcs (msg: string, proc: PoolProc<S, C>): void {
     const procs = proc.host.procs.filter((p) => p !== undefined).map((p) => p.debugLine()).sort((a, b) => a.load - b.load)
     this.logger.debug({ ...this.logFields(proc), load: proc.load, procs }, msg)
   }
 
-  private bestProc (host: Host, exclude: ReadonlySet<Proc> | undefined): PoolProc | undefined {
-    let best: PoolProc | undefined
+  private bestProc (host: Host<S, C>, exclude: ReadonlySet<Proc<S, C>> | undefined): PoolProc<S, C> | undefined {
+    let best: PoolProc<S, C> | undefined
     for (const proc of host.procs) {
       if (proc === undefined || proc.state !== 'running' || exclude?.has(proc) === true) continue
       if (best === undefined || proc.load < best.load) best = proc
@@ -374,7 +388,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     return { requests: this.requests, activeRequests: this.active, hosts }
   }
 
-  private disable (proc: PoolProc, state: 'disabled' | 'overloaded', outcome: ConnectOutcome): void {
+  private disable (proc: PoolProc<S, C>, state: 'disabled' | 'overloaded', outcome: ConnectOutcome): void {
     // a second failing request for a process already out of rotation changes nothing
     if (proc.state !== 'running' || this.phase === 'closing') return
     const disableTime = proc.host.spec.disableTime
@@ -392,7 +406,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     this.emit('disabled', { name: proc.name, address: formatAddress(proc.address), until: proc.disabledUntil, reason })
   }
 
-  private enable (proc: PoolProc): void {
+  private enable (proc: PoolProc<S, C>): void {
     proc.timer = undefined
     if (proc.state !== 'disabled' && proc.state !== 'overloaded') return
     proc.state = 'running'
@@ -400,7 +414,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     this.emit('enabled', { name: proc.name, address: formatAddress(proc.address) })
   }
 
-  private spawnProc (proc: PoolProc): Promise<void> {
+  private spawnProc (proc: PoolProc<S, C>): Promise<void> {
     const pending = this.doSpawn(proc).finally(() => this.pendingSpawns.delete(pending))
     this.pendingSpawns.add(pending)
     return pending
@@ -410,7 +424,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     return this.phase === 'closing' || this.phase === 'closed'
   }
 
-  private async doSpawn (proc: PoolProc): Promise<void> {
+  private async doSpawn (proc: PoolProc<S, C>): Promise<void> {
     const spec = proc.host.spec
     if (spec.binPath === undefined) return
     proc.state = 'starting'
@@ -484,7 +498,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
   }
 
   /** A child that is of no use (spawn failed half-way): kill it and remove its socket file. */
-  private abandonChild (proc: PoolProc): void {
+  private abandonChild (proc: PoolProc<S, C>): void {
     const child = proc.child
     if (child !== undefined) {
       proc.stopping = true
@@ -496,7 +510,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     }
   }
 
-  private watchChild (proc: PoolProc, child: ChildProcess): void {
+  private watchChild (proc: PoolProc<S, C>, child: ChildProcess): void {
     this.ensureGuard()
     proc.child = child
     proc.pid = child.pid
@@ -533,7 +547,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     guard(this)
   }
 
-  private stable (proc: PoolProc, child: ChildProcess): void {
+  private stable (proc: PoolProc<S, C>, child: ChildProcess): void {
     proc.stableTimer = undefined
     if (proc.child !== child) return
     if (proc.quickExits >= 2) this.logger.info(this.logFields(proc), 'FastCGI backend process is running steadily again')
@@ -541,7 +555,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     proc.backoff.reset()
   }
 
-  private onExit (proc: PoolProc, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit (proc: PoolProc<S, C>, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (proc.child !== child) return
     const pid = child.pid
     proc.child = undefined
@@ -578,14 +592,14 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     }
   }
 
-  private scheduleRespawn (proc: PoolProc): void {
+  private scheduleRespawn (proc: PoolProc<S, C>): void {
     const wait = proc.backoff.next()
     proc.respawnAt = Date.now() + wait
     proc.timer = setTimeout(() => this.respawn(proc), wait)
     proc.timer.unref()
   }
 
-  private respawn (proc: PoolProc): void {
+  private respawn (proc: PoolProc<S, C>): void {
     proc.timer = undefined
     if (this.shuttingDown() || proc.state !== 'died') return
     const quiet = proc.quickExits >= 2
@@ -605,7 +619,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
   }
 
   /** minProcs 0: the first request for a backend with no process starts one (lighttpd §7.6). */
-  private spawnOnDemand (hosts: readonly Host[]): void {
+  private spawnOnDemand (hosts: ReadonlyArray<Host<S, C>>): void {
     if (this.phase !== 'running') return
     for (const host of hosts) {
       if (!host.spawns || host.procs.some((p) => p !== undefined && p.state !== 'stopped')) continue
@@ -614,7 +628,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
   }
 
   /** Spawns the lowest free process slot of a host, for adaptive or on-demand spawning. */
-  private startSlot (host: Host): void {
+  private startSlot (host: Host<S, C>): void {
     let id = 0
     while (host.procs[id] !== undefined && host.procs[id]?.state !== 'stopped') id++
     if (id >= host.spec.maxProcs) return
@@ -661,7 +675,7 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     }
   }
 
-  private stopIdle (proc: PoolProc): void {
+  private stopIdle (proc: PoolProc<S, C>): void {
     const child = proc.child
     if (child?.pid === undefined) return
     if (this.options.debug) this.logger.debug(this.logFields(proc), 'idle-timeout reached, terminating child')
