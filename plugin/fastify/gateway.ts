@@ -15,7 +15,7 @@ import { checkTransferEncoding, decodeChunkedBody } from '../cgi/chunked-body'
 import { Role } from '../protocol'
 import type { PickHint } from '../pool/types'
 import type { Backend, Backends } from './backends'
-import { BadResponseHeaderError, NoBackendError, OverloadedError, QueueFullError, QueueTimeoutError, TooManyRedirectsError } from '../errors'
+import { BackendFailureError, BadResponseHeaderError, NoBackendError, OverloadedError, QueueFullError, QueueTimeoutError, TooManyRedirectsError } from '../errors'
 import { isFile, probeScript } from './locate-script'
 import { dechunkBody, limitToContentLength, takeContentLength } from './content-length'
 import { prepareBody } from './request-body'
@@ -256,6 +256,7 @@ export class Gateway {
     const cancellation = d.cancellation ?? (d.signal === undefined ? undefined : cancellationFromSignal(d.signal))
     const accept = (host: HostConfig): boolean => host.mode === d.role && (d.accept === undefined || d.accept(host))
     let lastError: unknown
+    let lastBackend = d.mapping.key
     let attempts = 0
     let waitedForSpawn = false
     // bounded: each turn counts an attempt
@@ -298,15 +299,16 @@ export class Gateway {
         if (failure === undefined) {
           // the backend is there but cannot take this request now: the client may come back
           if (err instanceof QueueFullError || err instanceof QueueTimeoutError || err instanceof OverloadedError) reply.header('retry-after', '1')
-          throw err
+          throw forClient(request.log, backendName, err)
         }
         this.pool.reportConnect(proc, failure)
         request.log.warn({ backend: backendName, err }, 'FastCGI backend unreachable; trying another one')
         lastError = err
+        lastBackend = backendName
       }
     }
     reply.header('retry-after', String(this.pool.retryAfterSeconds(d.mapping.key)))
-    throw lastError ?? new NoBackendError(`every backend for ${d.mapping.key} is down or disabled`)
+    throw forClient(request.log, lastBackend, lastError ?? new NoBackendError(`every backend for ${d.mapping.key} is down or disabled`))
   }
 
   /** Resolves true once a process of the key that is starting has spawned (within SPAWN_WAIT ms). */
@@ -434,6 +436,24 @@ function localRedirectTarget (response: FastcgiResponse): string | undefined {
   const location = response.location
   if (location === undefined || !response.localRedirect) return undefined
   return location
+}
+
+const PUBLIC_MESSAGES: Readonly<Record<number, string>> = {
+  502: 'The FastCGI backend failed to give a usable response',
+  503: 'No FastCGI backend is available to take the request',
+  504: 'The FastCGI backend did not answer in time'
+}
+
+/**
+ * A backend failure as the client may see it: same code and status, a message without
+ * addresses or timeouts. The details go to the request's log (with its id) first.
+ */
+function forClient (log: FastifyBaseLogger, backend: string, err: unknown): unknown {
+  if (!(err instanceof Error) || !('code' in err) || typeof err.code !== 'string' || !('statusCode' in err) || typeof err.statusCode !== 'number') return err
+  const message = PUBLIC_MESSAGES[err.statusCode]
+  if (message === undefined) return err
+  log.error({ backend, err }, err.message)
+  return new BackendFailureError(err.code, err.statusCode, message)
 }
 
 function logStderr (log: FastifyBaseLogger, backend: string, chunk: Buffer): void {
