@@ -4,13 +4,15 @@ import fp from 'fastify-plugin'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { normalizeOptions } from './fastify/options'
 import type { FastcgiPluginOptions } from './fastify/options'
-import { Gateway } from './fastify/gateway'
-import type { ReplyFastcgiOptions } from './fastify/gateway'
+import { Responder } from './fastify/responder'
+import type { ReplyFastcgiOptions } from './fastify/responder'
+import { Dispatcher } from './fastify/dispatcher'
+import { ScriptResolver } from './fastify/script-resolver'
 import { registerRoutes } from './fastify/routes'
 import { LocalRedirects } from './fastify/local-redirect'
 import { Authorizers } from './fastify/authorizer'
 import type { AuthorizerHook } from './fastify/authorizer'
-import { setVariables, variablesOf } from './fastify/request-state'
+import { setVariables, variablesOf } from './fastify/authorizer-approval'
 import { createBackends } from './fastify/backends'
 import type { Backends } from './fastify/backends'
 import type { BackendInfo } from './pool'
@@ -51,11 +53,12 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     await pool.close()
     throw err
   }
-  const gateway = new Gateway(config, pool, fastify.log, new LocalRedirects(fastify))
+  const parts = { resolver: new ScriptResolver(config), dispatcher: new Dispatcher(pool), redirects: new LocalRedirects(fastify) }
+  const responder = new Responder(config, parts.resolver, parts.dispatcher, parts.redirects)
   // the keys must cover every target the application's router would take for a guarded one
   type RouterFlags = { caseSensitive?: boolean, ignoreTrailingSlash?: boolean }
   const router = fastify.initialConfig as RouterFlags & { routerOptions?: RouterFlags }
-  const authorizers = new Authorizers(config, gateway, {
+  const authorizers = new Authorizers(config, parts, {
     caseInsensitive: router.caseSensitive === false || router.routerOptions?.caseSensitive === false,
     ignoreTrailingSlash: router.ignoreTrailingSlash === true || router.routerOptions?.ignoreTrailingSlash === true
   })
@@ -76,10 +79,10 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   }
   if (authorizers.active) fastify.addHook('onRequest', authorizers.onRequest)
   fastify.decorateReply('fastcgi', function (this: FastifyReply, replyOptions?: ReplyFastcgiOptions) {
-    return gateway.handleReply(this.request, this, replyOptions ?? {})
+    return responder.handleReply(this.request, this, replyOptions ?? {})
   })
 
-  await registerRoutes(fastify, config, (request, reply) => gateway.handleRoute(request, reply))
+  await registerRoutes(fastify, config, (request, reply) => responder.handleRoute(request, reply))
   if (config.statusUrl !== undefined) {
     fastify.get(config.statusUrl, async (request, reply) => {
       const accept = request.headers.accept ?? ''
@@ -100,7 +103,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
 export const fastifyFastcgi = fp(plugin, { fastify: '5.x', name: 'fastify-fastcgi' })
 export default fastifyFastcgi
 export type { FastcgiPluginOptions, FastcgiHostOptions, FastcgiMapping } from './fastify/options'
-export type { ReplyFastcgiOptions } from './fastify/gateway'
+export type { ReplyFastcgiOptions } from './fastify/responder'
 export type {
   BackendInfo, BalanceAlgorithm, DisabledEvent, EnabledEvent, ExitedEvent, PoolEventMap, ProcCounters, ProcState, SpawnedEvent
 } from './pool'
