@@ -2,7 +2,8 @@
 // names it), a PoolProc one process of it, or the single stand-in for a remote backend.
 import type { ChildProcess } from 'node:child_process'
 import { formatAddress, type BackendAddress } from '../client/address'
-import { Backoff } from './process-supervisor'
+import { unlinkSocketSync } from './listen-socket'
+import { Backoff, signalGroup } from './process-supervisor'
 import type { BackendInfo, BackendSpec, Proc, ProcCounters, ProcState } from './types'
 
 /** Process n of a spawned backend listens on `<socket>-<n>` or on `port + n` (lighttpd §1.2). */
@@ -106,6 +107,32 @@ export class PoolProc<S extends BackendSpec = BackendSpec, C = unknown> implemen
 
   get name (): string {
     return this.host.name
+  }
+
+  /** how start-up errors name the process: `backend 'php' (.php) at unix:/run/php.sock-0` */
+  describe (): string {
+    const name = this.name === '' ? 'backend' : `backend '${this.name}'`
+    return `${name} (${this.host.mappingKeys.join(', ')}) at ${formatAddress(this.address)}`
+  }
+
+  /** the fields every log line about the process carries */
+  logFields (): { backend: string, address: string, pid?: number } {
+    const fields: { backend: string, address: string, pid?: number } = { backend: this.name, address: formatAddress(this.address) }
+    if (this.pid !== undefined) fields.pid = this.pid
+    return fields
+  }
+
+  /** A child that is of no use (spawn failed half-way): kill it and remove its socket file. */
+  abandonChild (): void {
+    const child = this.child
+    if (child !== undefined) {
+      this.stopping = true
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL')
+    }
+    if (this.ownsSocket && this.address.kind === 'unix') {
+      unlinkSocketSync(this.address.path)
+      this.ownsSocket = false
+    }
   }
 
   clearTimers (): void {
