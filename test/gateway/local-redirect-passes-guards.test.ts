@@ -9,6 +9,7 @@ import Fastify from 'fastify'
 import fastcgi from '../../plugin'
 import { startFaultServer, faults } from '../helpers/fault-server'
 import { PHP_FIXTURES, hasPhpCgi, startPhpCgi } from '../helpers/php'
+import { abortMidResponse, request } from '../helpers/http'
 
 const noPhp = !hasPhpCgi() && 'php-cgi missing'
 
@@ -87,4 +88,31 @@ t.test('a redirect to a path no route of the plugin takes is a 302 that keeps it
   t.equal(res.statusCode, 302)
   t.equal(res.headers.location, '/elsewhere/page?x=1')
   t.equal(res.body, 'moved to /elsewhere/page\n', 'the redirect\'s body goes to the client, as lighttpd sends it')
+})
+
+t.test('a client that goes away during a redirected response frees the redirect target\'s backend', { skip: noPhp }, async (t) => {
+  const php = await startPhpCgi(t, { children: 1 })
+  const size = 512 * 1024 * 1024
+  const redirector = await startFaultServer(t, faults.rawHeaders(`Location: /big.php?bytes=${size}\r\n\r\n`))
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastcgi, {
+    documentRoot: PHP_FIXTURES,
+    server: { '/go': [{ ...redirector.options, checkLocal: false }], '.php': [php.options] }
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+  const aborted = await abortMidResponse(`${base}/go`, 1024 * 1024)
+  t.equal(aborted.status, 200, 'the redirected response had started')
+  t.ok(aborted.received < size, 'and stopped mid-body')
+  // bounded poll: the php-cgi worker is let go once the cancellation reaches it
+  let loads = app.fastcgi.backends().map((b) => b.load)
+  for (let i = 0; i < 250 && loads.some((l) => l !== 0); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    loads = app.fastcgi.backends().map((b) => b.load)
+  }
+  t.same(loads, [0, 0], 'no backend is held by the abandoned redirect')
+  const next = await request(`${base}/hello.php`, { timeoutMs: 30_000 })
+  t.equal(next.status, 200, 'the single php-cgi worker serves the next request')
+  t.equal(next.body.toString(), 'hello from php\n')
 })
