@@ -23,9 +23,9 @@ export interface Dispatch {
   /** the params for the host that was picked (docroot and the like are per host) */
   readonly params: (host: HostConfig) => Array<[string, string]>
   readonly body: RequestBody | undefined
-  /** cancelled when the client goes away (the responder path); or, for callers that have one, */
+  /** cancelled when the client goes away (the responder path) */
   readonly cancellation?: Cancellation
-  /** an AbortSignal to the same end */
+  /** the same, for callers that hold an AbortSignal (the authorizer) */
   readonly signal?: AbortSignal
   readonly hint: PickHint
 }
@@ -56,7 +56,7 @@ export class Dispatcher {
     let lastBackend = d.mapping.key
     let attempts = 0
     let waitedForSpawn = false
-    // bounded: each turn counts an attempt
+    // bounded: each turn counts an attempt, except the one wait for a process being spawned
     while (attempts < MAX_BACKEND_ATTEMPTS) {
       const proc = this.pool.pick(d.mapping.key, d.hint, tried, accept)
       if (proc === undefined) {
@@ -79,12 +79,8 @@ export class Dispatcher {
           params: d.params(host),
           body: d.body,
           cancellation,
-          onStderr: (chunk) => logStderr(request.log, backendName, chunk),
-          // host entries that share an address share its client, but keep their own settings
-          connectTimeout: host.connectTimeout,
-          readTimeout: host.readTimeout,
-          writeTimeout: host.writeTimeout,
-          keepAlive: host.keepAlive
+          // the client has the address's timeouts and keep-alive: entries sharing it agree (backends.ts)
+          onStderr: (chunk) => logStderr(request.log, backendName, chunk)
         })
         this.pool.reportConnect(proc, 'connected')
         if (response.complete !== undefined) this.pool.release(proc)
