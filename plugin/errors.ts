@@ -70,3 +70,14 @@ export const SendfileNotFoundError = createError<'FST_FASTCGI_SENDFILE_NOT_FOUND
   'FST_FASTCGI_SENDFILE_NOT_FOUND', 'The file named by X-Sendfile does not exist', 404)
 export const BadSendfileError = createError<'FST_FASTCGI_BAD_SENDFILE', 502, [string]>(
   'FST_FASTCGI_BAD_SENDFILE', 'Bad X-Sendfile header from backend: %s', 502)
+
+/**
+ * What a client is told about a failed backend (502/503/504): the code and status of the
+ * failure, never its socket path, address, port or timeout value; those go to the log.
+ */
+export class BackendFailureError extends Error {
+  override readonly name = 'FastifyError'
+  constructor (readonly code: string, readonly statusCode: number, message: string) {
+    super(message)
+  }
+}

@@ -4,18 +4,22 @@ import fp from 'fastify-plugin'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { normalizeOptions } from './fastify/options'
 import type { FastcgiPluginOptions } from './fastify/options'
-import { Gateway } from './fastify/gateway'
-import type { ReplyFastcgiOptions } from './fastify/gateway'
+import { Responder } from './fastify/responder'
+import type { ReplyFastcgiOptions } from './fastify/responder'
+import { Dispatcher } from './fastify/dispatcher'
+import { ScriptResolver } from './fastify/script-resolver'
 import { registerRoutes } from './fastify/routes'
+import { LocalRedirects } from './fastify/local-redirect'
 import { Authorizers } from './fastify/authorizer'
 import type { AuthorizerHook } from './fastify/authorizer'
-import { setVariables, variablesOf } from './fastify/request-state'
-import { BackendPool } from './pool'
+import { setVariables, variablesOf } from './fastify/authorizer-approval'
+import { createBackends } from './fastify/backends'
+import type { Backends } from './fastify/backends'
 import type { BackendInfo } from './pool'
 
 interface FastcgiDecorator {
   /** the backend pool: processes, balancing, counters */
-  readonly pool: BackendPool
+  readonly pool: Backends
   backends (): BackendInfo[]
   stats (): Record<string, number>
   prometheus (): string
@@ -42,21 +46,19 @@ declare module 'fastify' {
 const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options) => {
   const config = normalizeOptions(options)
   for (const warning of config.warnings) fastify.log.warn(warning)
-  const pool = new BackendPool({ balance: config.balance, debug: config.debug, logger: fastify.log, closeGrace: config.closeGrace })
-  for (const mapping of config.mappings) {
-    for (const host of mapping.hosts) pool.add(host)
-  }
+  const pool = createBackends(config, fastify.log)
   try {
     await pool.start()
   } catch (err) {
     await pool.close()
     throw err
   }
-  const gateway = new Gateway(config, pool, fastify.log)
+  const parts = { resolver: new ScriptResolver(config), dispatcher: new Dispatcher(pool), redirects: new LocalRedirects(fastify) }
+  const responder = new Responder(config, parts.resolver, parts.dispatcher, parts.redirects)
   // the keys must cover every target the application's router would take for a guarded one
   type RouterFlags = { caseSensitive?: boolean, ignoreTrailingSlash?: boolean }
   const router = fastify.initialConfig as RouterFlags & { routerOptions?: RouterFlags }
-  const authorizers = new Authorizers(config, gateway, {
+  const authorizers = new Authorizers(config, parts, {
     caseInsensitive: router.caseSensitive === false || router.routerOptions?.caseSensitive === false,
     ignoreTrailingSlash: router.ignoreTrailingSlash === true || router.routerOptions?.ignoreTrailingSlash === true
   })
@@ -77,10 +79,10 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   }
   if (authorizers.active) fastify.addHook('onRequest', authorizers.onRequest)
   fastify.decorateReply('fastcgi', function (this: FastifyReply, replyOptions?: ReplyFastcgiOptions) {
-    return gateway.handleReply(this.request, this, replyOptions ?? {})
+    return responder.handleReply(this.request, this, replyOptions ?? {})
   })
 
-  await registerRoutes(fastify, config, (request, reply) => gateway.handleRoute(request, reply))
+  await registerRoutes(fastify, config, (request, reply) => responder.handleRoute(request, reply))
   if (config.statusUrl !== undefined) {
     fastify.get(config.statusUrl, async (request, reply) => {
       const accept = request.headers.accept ?? ''
@@ -90,11 +92,11 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   }
 
   fastify.addHook('preClose', async () => {
-    gateway.close()
+    pool.disconnect(false)
   })
   fastify.addHook('onClose', async () => {
     await pool.close()
-    gateway.destroy()
+    pool.disconnect(true)
   })
 }
 
@@ -103,7 +105,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
 // export. `import fastcgi from 'fastify-fastcgi'` then types under module nodenext, node16 and
 // bundler alike, and `require('fastify-fastcgi')` is the plugin itself.
 import type * as OptionTypes from './fastify/options'
-import type * as GatewayTypes from './fastify/gateway'
+import type * as GatewayTypes from './fastify/responder'
 import type * as PoolTypes from './pool'
 import type * as AuthorizerTypes from './fastify/authorizer'
 

@@ -14,14 +14,16 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import { buildCgiParams, cgiVariableName, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
 import { originForm } from '../cgi/url-path'
-import { checkTransferEncoding, decodeChunkedBody } from '../cgi/chunked-body'
 import { AuthorizerBodyTooLargeError, AuthorizerStatusError, InvalidOptionError } from '../errors'
 import type { FastcgiResponse } from '../client/exchange'
-import { RequestHint, parseTarget } from './gateway'
-import type { Gateway } from './gateway'
-import { buildRequestInfo } from './request-info'
+import { RequestHint } from './dispatcher'
+import type { Dispatcher } from './dispatcher'
+import type { LocalRedirects } from './local-redirect'
+import { isVariableHeader, sendDenial } from './response-translator'
+import { parseTarget } from './script-resolver'
+import type { ScriptResolver } from './script-resolver'
 import type { TargetOverride } from './request-info'
-import { authorizedDocroot, isApprovedBy, markApproved, setAuthorizedDocroot, variablesOf } from './request-state'
+import { authorizedDocroot, isApprovedBy, markApproved, setAuthorizedDocroot, variablesOf } from './authorizer-approval'
 import { serveFromDocroot } from './static-docroot'
 import type { FastcgiConfig, HostConfig, MappingConfig } from './options'
 
@@ -31,11 +33,11 @@ export type AuthorizerHook = (request: FastifyRequest, reply: FastifyReply) => P
 /** An authorizer's answer is a decision, not a document: its body is kept in memory up to this. */
 export const AUTHORIZER_BODY_LIMIT = 1024 * 1024
 
-// Never from an authorizer to a client: hop-by-hop, the length (recomputed), gateway-private.
-const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'content-length', 'x-sendfile'])
-
-function isVariableHeader (name: string): boolean {
-  return name.length > 9 && name.slice(0, 9).toLowerCase() === 'variable-'
+/** What the authorizer path shares with the responder path. */
+export interface AuthorizerParts {
+  readonly resolver: ScriptResolver
+  readonly dispatcher: Dispatcher
+  readonly redirects: LocalRedirects
 }
 
 export interface AuthorizersOptions {
@@ -60,7 +62,7 @@ export class Authorizers {
   private readonly caseInsensitive: boolean
   private readonly ignoreTrailingSlash: boolean
 
-  constructor (private readonly config: FastcgiConfig, private readonly gateway: Gateway, options: AuthorizersOptions = {}) {
+  constructor (private readonly config: FastcgiConfig, private readonly parts: AuthorizerParts, options: AuthorizersOptions = {}) {
     this.caseInsensitive = options.caseInsensitive === true
     this.ignoreTrailingSlash = options.ignoreTrailingSlash === true
     const keys: MappingConfig[] = []
@@ -84,7 +86,7 @@ export class Authorizers {
     const target = parseTarget(request.method, rawTarget)
     // cheap exit for the common case: prefix keys only, none of them matches
     if (this.prefixOnly && !this.keys.some((k) => target.path.startsWith(k.key)) && this.rawMatch(rawTarget) === undefined) return undefined
-    const resolution = await this.gateway.resolve(target.path, this.config.documentRoot, this.keys)
+    const resolution = await this.parts.resolver.resolve(target.path, this.config.documentRoot, this.keys)
     switch (resolution.kind) {
       case 'not-ours': {
         // The router matched the request-target as sent (`/members/../x`, `/MEMBERS/x` when it
@@ -180,7 +182,7 @@ export class Authorizers {
   /** Asks the authorizer; 'approved', or the reply that carries its denial. Throws on any failure. */
   private async authorize (request: FastifyRequest, reply: FastifyReply, guard: Guard, target: TargetOverride, scriptName: string): Promise<'approved' | FastifyReply> {
     const { config } = this
-    const info = buildRequestInfo(request, target, undefined, config.serverSoftware, config.serverName)
+    const info = this.parts.redirects.requestInfo(request, target, undefined, config.serverSoftware, config.serverName)
     const abort = new AbortController()
     const onClientGone = (): void => {
       if (!reply.raw.writableFinished) abort.abort()
@@ -188,7 +190,7 @@ export class Authorizers {
     reply.raw.once('close', onClientGone)
     const label = guard.label
     const exchange = async (): Promise<{ response: FastcgiResponse, host: HostConfig, body: Buffer }> => {
-      const { response, host } = await this.gateway.dispatch(request, reply, {
+      const { response, host } = await this.parts.dispatcher.dispatch(request, reply, {
         mapping: guard.mapping,
         role: 'authorizer',
         ...(label === undefined ? {} : { accept: (host: HostConfig) => host.name === label }),
@@ -234,27 +236,8 @@ export class Authorizers {
       request.log.warn({ authorizer, status }, 'FastCGI authorizer answered a status that cannot be sent; denying with 502')
       throw new AuthorizerStatusError(status)
     }
-    const headers: Record<string, string | string[]> = {}
-    let transferEncoding: string | undefined
-    for (const [name, value] of response.headers) {
-      const lower = name.toLowerCase()
-      if (lower === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`
-      if (DROPPED.has(lower) || lower.startsWith('x-lighttpd-') || isVariableHeader(lower)) continue
-      const existing = headers[lower]
-      if (existing === undefined) headers[lower] = value
-      else if (Array.isArray(existing)) existing.push(value)
-      else headers[lower] = [existing, value]
-    }
-    let denial = body
-    if (transferEncoding !== undefined) {
-      // the denial goes out with a length of its own: the backend's framing comes off
-      checkTransferEncoding(transferEncoding)
-      denial = decodeChunkedBody(body)
-    }
     request.log.debug({ authorizer, status }, 'FastCGI authorizer denied the request')
-    reply.code(status).headers(headers)
-    if (status === 204 || status === 304 || request.method === 'HEAD') return reply.send()
-    return reply.send(denial)
+    return sendDenial(request, reply, status, response.headers, body)
   }
 }
 

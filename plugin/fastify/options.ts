@@ -89,6 +89,8 @@ export interface FastcgiPluginOptions {
 }
 
 export interface HostConfig {
+  /** where the entry is written in the options (`server['.php'][0]`), for errors that name it */
+  readonly optionPath: string
   readonly mappingKey: string
   readonly name: string
   readonly address: BackendAddress
@@ -362,6 +364,7 @@ function normalizeHost (where: string, mappingKey: string, name: string, raw: un
   }
   const strip = o.stripRequestUri === undefined || o.stripRequestUri === '' ? undefined : o.stripRequestUri.replace(/\/$/, '')
   return {
+    optionPath: where,
     mappingKey,
     name,
     address,

@@ -2,7 +2,8 @@
 // names it), a PoolProc one process of it, or the single stand-in for a remote backend.
 import type { ChildProcess } from 'node:child_process'
 import { formatAddress, type BackendAddress } from '../client/address'
-import { Backoff } from './process-supervisor'
+import { unlinkSocketSync } from './listen-socket'
+import { Backoff, signalGroup } from './process-supervisor'
 import type { BackendInfo, BackendSpec, Proc, ProcCounters, ProcState } from './types'
 
 /** Process n of a spawned backend listens on `<socket>-<n>` or on `port + n` (lighttpd §1.2). */
@@ -11,17 +12,20 @@ export function procAddress (base: BackendAddress, id: number): BackendAddress {
   return { kind: 'tcp', host: base.host === '' ? '127.0.0.1' : base.host, port: base.port + id }
 }
 
-export class Host {
+export class Host<S extends BackendSpec = BackendSpec, C = unknown> {
   readonly mappingKeys: string[] = []
+  /** every entry configured at this address, in configuration order (roles, labels, keys) */
+  readonly entries: S[] = []
   /** indexed by process number; slots are created when first used */
-  readonly procs: PoolProc[] = []
+  readonly procs: Array<PoolProc<S, C>> = []
 
   constructor (
     /** formatAddress() of the configured address: what makes two specs one host */
     readonly key: string,
     /** the spec with binPath when there is one, else the first one added */
-    public spec: BackendSpec,
-    public killSignal: NodeJS.Signals | number
+    public spec: S,
+    public killSignal: NodeJS.Signals | number,
+    private readonly connect: ((address: BackendAddress, spec: S) => C) | undefined
   ) {}
 
   get name (): string {
@@ -39,14 +43,18 @@ export class Host {
   }
 
   /** the slot for process `id`, created on first use */
-  slot (id: number, backoff: () => Backoff): PoolProc {
+  slot (id: number, backoff: () => Backoff): PoolProc<S, C> {
     let proc = this.procs[id]
     if (proc === undefined) {
       const address = this.spawns ? procAddress(this.spec.address, id) : this.spec.address
-      proc = new PoolProc(this, id, address, backoff())
+      proc = new PoolProc(this, id, address, backoff(), this.connect?.(address, this.spec))
       this.procs[id] = proc
     }
     return proc
+  }
+
+  entryFor (mappingKey: string, accept?: (spec: S) => boolean): S | undefined {
+    return this.entries.find((spec) => spec.mappingKey === mappingKey && (accept === undefined || accept(spec)))
   }
 }
 
@@ -54,7 +62,7 @@ export class Host {
  * One process, as the rest of the plugin sees it through the read-only Proc interface. The same
  * object survives respawns (new pid, same counters), so callers may keep it in sets and maps.
  */
-export class PoolProc implements Proc {
+export class PoolProc<S extends BackendSpec = BackendSpec, C = unknown> implements Proc<S, C> {
   state: ProcState = 'stopped'
   load = 0
   pid: number | undefined
@@ -84,16 +92,47 @@ export class PoolProc implements Proc {
   stableTimer: NodeJS.Timeout | undefined
 
   constructor (
-    readonly host: Host,
+    readonly host: Host<S, C>,
     readonly id: number,
     readonly address: BackendAddress,
-    readonly backoff: Backoff
+    readonly backoff: Backoff,
+    readonly client: C | undefined
   ) {
     this.isLocal = host.spawns
   }
 
+  entryFor (mappingKey: string, accept?: (spec: S) => boolean): S | undefined {
+    return this.host.entryFor(mappingKey, accept)
+  }
+
   get name (): string {
     return this.host.name
+  }
+
+  /** how start-up errors name the process: `backend 'php' (.php) at unix:/run/php.sock-0` */
+  describe (): string {
+    const name = this.name === '' ? 'backend' : `backend '${this.name}'`
+    return `${name} (${this.host.mappingKeys.join(', ')}) at ${formatAddress(this.address)}`
+  }
+
+  /** the fields every log line about the process carries */
+  logFields (): { backend: string, address: string, pid?: number } {
+    const fields: { backend: string, address: string, pid?: number } = { backend: this.name, address: formatAddress(this.address) }
+    if (this.pid !== undefined) fields.pid = this.pid
+    return fields
+  }
+
+  /** A child that is of no use (spawn failed half-way): kill it and remove its socket file. */
+  abandonChild (): void {
+    const child = this.child
+    if (child !== undefined) {
+      this.stopping = true
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL')
+    }
+    if (this.ownsSocket && this.address.kind === 'unix') {
+      unlinkSocketSync(this.address.path)
+      this.ownsSocket = false
+    }
   }
 
   clearTimers (): void {

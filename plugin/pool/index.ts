@@ -1,9 +1,5 @@
 // Layer 4: the backend pool. No Fastify here; the Fastify layer decorates and drives it.
 export { BackendPool } from './backend-pool'
-export { HashPicker, LeastConnectionPicker, RoundRobinPicker, StickyPicker, createPicker, djbHash, hostHash } from './pickers'
-export type { HostPicker, PickCandidate } from './pickers'
-export { parseBinPath, childEnvironment } from './child-env'
-export { procAddress } from './host'
 export type {
   BackendInfo, BackendPoolOptions, BackendSpec, BalanceAlgorithm, ConnectOutcome, DisabledEvent, EnabledEvent,
   ExitedEvent, PickHint, PoolEventMap, PoolLogger, PoolTiming, Proc, ProcCounters, ProcState, SpawnedEvent

@@ -36,7 +36,7 @@ export interface ProcCounters {
 }
 
 /** One process (spawned) or one remote backend; what a request is sent to. */
-export interface Proc {
+export interface Proc<S extends BackendSpec = BackendSpec, C = unknown> {
   readonly id: number
   readonly name: string
   readonly address: BackendAddress
@@ -45,6 +45,10 @@ export interface Proc {
   readonly load: number
   readonly pid: number | undefined
   readonly counters: Readonly<ProcCounters>
+  /** what requests to it are sent through, made once per address by BackendPoolOptions.connect (none without it) */
+  readonly client: C | undefined
+  /** the entry of `mappingKey` (among those that share this address) that `accept` takes */
+  entryFor (mappingKey: string, accept?: (spec: S) => boolean): S | undefined
 }
 
 export interface PickHint {
@@ -86,13 +90,20 @@ export interface PoolTiming {
   readonly probeTimeout: number
 }
 
-export interface BackendPoolOptions {
+export interface BackendPoolOptions<S extends BackendSpec = BackendSpec, C = unknown> {
   readonly balance: BalanceAlgorithm
   readonly debug: boolean
   readonly logger: PoolLogger
   /** ms that close() waits for in-flight requests, and then for processes to exit; default 5000 */
   readonly closeGrace?: number
   readonly timing?: Partial<PoolTiming>
+  /**
+   * Builds what requests to one process address are sent through (the Fastify layer: its
+   * BackendClient), from the entry that decides how the address is served; once per address.
+   */
+  readonly connect?: (address: BackendAddress, spec: S) => C
+  /** closes what connect() built (kept connections); `now`: also requests in flight */
+  readonly disconnect?: (client: C, now: boolean) => void
 }
 
 /** One row of backends(): one process or one remote backend. Plain data, safe to serialize. */

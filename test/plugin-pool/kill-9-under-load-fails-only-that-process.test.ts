@@ -41,7 +41,11 @@ t.test('kill -9 of one spawned php-cgi under load', { skip: !hasPhpCgi() && 'php
     }
   }
   const workers = [worker(), worker(), worker(), worker()]
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  // a loaded machine answers slowly: count answers, not milliseconds (bounded polls)
+  const answered = async (count: number): Promise<void> => {
+    for (let i = 0; i < 600 && statuses.length < count; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  await answered(12)
   process.kill(victim?.pid as number, 'SIGKILL')
   // wait (bounded) until process 0 has a new pid and is running again
   let respawned = false
@@ -50,7 +54,8 @@ t.test('kill -9 of one spawned php-cgi under load', { skip: !hasPhpCgi() && 'php
     const now = app.fastcgi.backends().find((b) => b.id === 0)
     respawned = now !== undefined && now.pid !== null && now.pid !== victim?.pid && now.state === 'running'
   }
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  // and some more after the respawn, so that the count spans the kill
+  await answered(statuses.length + 12)
   stop = true
   await Promise.all(workers)
 

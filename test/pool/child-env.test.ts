@@ -1,6 +1,5 @@
 import t from 'tap'
-import { childEnvironment, parseBinPath } from '../../plugin/pool'
-import { childCommand } from '../../plugin/pool/child-env'
+import { childCommand, childEnvironment, parseBinPath } from '../../plugin/pool/child-env'
 
 t.test('binPath strings split on runs of spaces and tabs, arrays are kept', async (t) => {
   t.same(parseBinPath('/usr/bin/php-cgi -c /etc/php.ini'), ['/usr/bin/php-cgi', '-c', '/etc/php.ini'])

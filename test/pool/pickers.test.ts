@@ -2,8 +2,9 @@ import t from 'tap'
 import type { BackendAddress } from '../../plugin/client/address'
 import {
   HashPicker, LeastConnectionPicker, RoundRobinPicker, StickyPicker, createPicker, djbHash, hostHash
-} from '../../plugin/pool'
-import type { PickCandidate, PickHint } from '../../plugin/pool'
+} from '../../plugin/pool/pickers'
+import type { PickCandidate } from '../../plugin/pool/pickers'
+import type { PickHint } from '../../plugin/pool'
 
 interface Candidate extends PickCandidate { label: string }
 

@@ -51,7 +51,8 @@ t.test('php-cgi on unix sockets <socket>-<n>: answers, then close leaves no proc
     t.type(info.pid, 'number')
   }
   const pids = infos.map((i) => i.pid ?? -1)
-  for (const pid of pids) t.equal(groupMembers(pid).length, 3, 'php-cgi master plus PHP_FCGI_CHILDREN=2 workers')
+  // the master forks its workers after it listens, some time after spawn: wait for them (bounded)
+  for (const pid of pids) t.ok(await waitFor(() => groupMembers(pid).length === 3, 10_000), 'php-cgi master plus PHP_FCGI_CHILDREN=2 workers')
 
   for (const n of [0, 1]) {
     t.ok(existsSync(`${base}-${n}`), `socket file ${n} exists`)
@@ -62,7 +63,7 @@ t.test('php-cgi on unix sockets <socket>-<n>: answers, then close leaves no proc
 
   const members = pids.flatMap((pid) => groupMembers(pid))
   await p.close()
-  t.same(members.filter((pid) => alive(pid)), [], 'no php-cgi process left (master or worker)')
+  t.ok(await waitFor(() => members.every((pid) => !alive(pid)), 5000), 'no php-cgi process left (master or worker)')
   t.notOk(existsSync(`${base}-0`) || existsSync(`${base}-1`), 'socket files removed')
   t.same(p.backends().map((b) => b.state), ['stopped', 'stopped'])
 })
@@ -80,7 +81,7 @@ t.test('php-cgi on TCP port + n, host defaulting to 127.0.0.1', async (t) => {
   t.ok(guardInstalled(), 'SIGTERM/SIGINT/exit handlers while processes exist')
   const pid = info?.pid ?? -1
   await p.close()
-  t.notOk(alive(pid))
+  t.ok(await waitFor(() => !alive(pid), 5000), 'the process is gone after close()')
   t.notOk(guardInstalled(), 'and removed by close()')
   // the port is free again: something else can listen on it
   const p2 = pool()
@@ -151,8 +152,8 @@ t.test('kill -9 of a spawned php-cgi: exited, spawned again, died counted, serve
   const victim = p.pick('.php', hint)
   if (victim === undefined || victim.pid === undefined) throw new Error('nothing to kill')
   const oldPid = victim.pid
+  t.ok(await waitFor(() => groupMembers(oldPid).length === 3, 10_000), 'the master has forked its two workers')
   const oldGroup = groupMembers(oldPid)
-  t.equal(oldGroup.length, 3)
 
   const exited = nextEvent<ExitedEvent>(p, 'exited')
   const respawned = nextEvent<SpawnedEvent>(p, 'spawned', 5000)
@@ -168,7 +169,7 @@ t.test('kill -9 of a spawned php-cgi: exited, spawned again, died counted, serve
   t.equal(victim.state, 'running')
   t.equal(victim.counters.died, 1)
   t.equal(p.stats()[`fastcgi.backend.php.${victim.id}.died`], 1)
-  t.same(oldGroup.filter((pid) => alive(pid)), [], 'the orphaned PHP workers of the killed master are gone too')
+  t.ok(await waitFor(() => oldGroup.every((pid) => !alive(pid)), 5000), 'the orphaned PHP workers of the killed master are gone too')
   t.equal((await phpGet(victim.address)).body, 'hello from php\n')
   t.equal(logger.at('warn').filter((e) => /exited/.test(e.msg)).length, 1, 'one log line for the exit')
   await p.close()
@@ -246,9 +247,9 @@ t.test('killSignal reaches the process; one that ignores it is SIGKILLed after c
   const pids = p.backends().map((b) => b.pid ?? -1)
   const started = Date.now()
   await p.close()
-  const took = Date.now() - started
-  t.ok(took >= 250 && took < 3000, `waited about closeGrace (${took} ms)`)
+  // SIGKILL comes only after closeGrace: a lower bound that holds on any machine (no upper one)
+  t.ok(Date.now() - started >= 250, 'close() waited closeGrace for the process that ignores SIGTERM')
   t.match(exits.find((e) => e.name === 'stubborn'), { signal: 'SIGKILL' }, 'SIGTERM ignored: SIGKILL after closeGrace')
   t.match(exits.find((e) => e.name === 'usr1'), { signal: null, code: 0 }, 'libfcgi finishes cleanly on SIGUSR1')
-  t.same(pids.filter((pid) => alive(pid)), [])
+  t.ok(await waitFor(() => pids.every((pid) => !alive(pid)), 5000), 'both processes are gone')
 })

@@ -1,7 +1,7 @@
 // What an approving authorizer leaves on a request for whoever serves it later: the variables
 // it granted (request.fastcgiVariables, extra params of a responder request), its docroot, and
 // which authorizer mappings already approved it. Kept beside the request, not on it, so that
-// the gateway and the authorizer need not import each other.
+// the responder and the authorizer need not import each other.
 import type { FastifyRequest } from 'fastify'
 
 const variables = new WeakMap<FastifyRequest, Record<string, string>>()

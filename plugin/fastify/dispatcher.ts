@@ -1,0 +1,161 @@
+// Sending one request to one of a mapping's backends: pick (the pool balances), send through the
+// backend's own client, try another backend when one cannot be reached, fail over a bounded
+// number of times, and turn a failure into what the client may see. Resolves at the response
+// head; the backend is released once its body has been read.
+import assert from 'node:assert'
+import { finished } from 'node:stream'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
+import { connectFailureKind } from '../client/connect'
+import { Cancellation, cancellationFromSignal } from '../client/cancellation'
+import type { FastcgiResponse, RequestBody } from '../client/exchange'
+import { Role } from '../protocol'
+import type { PickHint } from '../pool'
+import { BackendFailureError, NoBackendError, OverloadedError, QueueFullError, QueueTimeoutError } from '../errors'
+import type { Backend, Backends } from './backends'
+import type { HostConfig, MappingConfig } from './options'
+
+/** One request to one of a mapping's backends, as dispatch() sends it. */
+export interface Dispatch {
+  readonly mapping: MappingConfig
+  readonly role: 'responder' | 'authorizer'
+  /** which of the mapping's hosts (of that role) may take it; default all */
+  readonly accept?: (host: HostConfig) => boolean
+  /** the params for the host that was picked (docroot and the like are per host) */
+  readonly params: (host: HostConfig) => Array<[string, string]>
+  readonly body: RequestBody | undefined
+  /** cancelled when the client goes away (the responder path) */
+  readonly cancellation?: Cancellation
+  /** the same, for callers that hold an AbortSignal (the authorizer) */
+  readonly signal?: AbortSignal
+  readonly hint: PickHint
+}
+
+export interface Dispatched {
+  readonly response: FastcgiResponse
+  readonly host: HostConfig
+}
+
+const MAX_BACKEND_ATTEMPTS = 5
+/** ms a request waits for a backend process that is being spawned */
+const SPAWN_WAIT = 5000
+
+export class Dispatcher {
+  constructor (private readonly pool: Backends) {}
+
+  /**
+   * Picks a backend of the mapping (the pool balances), sends the request, and tries another
+   * backend when one cannot be reached (up to MAX_BACKEND_ATTEMPTS). Resolves at the response
+   * head; the backend is released once its body has been read. None reachable: NoBackendError
+   * (or the last connect error), 503 with Retry-After.
+   */
+  async dispatch (request: FastifyRequest, reply: FastifyReply, d: Dispatch): Promise<Dispatched> {
+    const tried = new Set<Backend>()
+    const cancellation = d.cancellation ?? (d.signal === undefined ? undefined : cancellationFromSignal(d.signal))
+    const accept = (host: HostConfig): boolean => host.mode === d.role && (d.accept === undefined || d.accept(host))
+    let lastError: unknown
+    let lastBackend = d.mapping.key
+    let attempts = 0
+    let waitedForSpawn = false
+    // bounded: each turn counts an attempt, except the one wait for a process being spawned
+    while (attempts < MAX_BACKEND_ATTEMPTS) {
+      const proc = this.pool.pick(d.mapping.key, d.hint, tried, accept)
+      if (proc === undefined) {
+        // minProcs 0 (or a respawn under way): wait once for the process being started, as
+        // lighttpd does, instead of a 503 the client would have to retry
+        if (waitedForSpawn || tried.size > 0 || !await this.spawnUnderWay(d.mapping.key)) break
+        waitedForSpawn = true
+        continue
+      }
+      tried.add(proc)
+      attempts++
+      // the process carries its entries and its client: decided at register(), not here
+      const host = proc.entryFor(d.mapping.key, accept)
+      const client = proc.client
+      assert(host !== undefined && client !== undefined, 'a picked backend has an accepted entry and a client')
+      const backendName = `${host.name === '' ? d.mapping.key : host.name} ${client.name}`
+      try {
+        const response = await client.request({
+          role: d.role === 'authorizer' ? Role.AUTHORIZER : Role.RESPONDER,
+          params: d.params(host),
+          body: d.body,
+          cancellation,
+          // the client has the address's timeouts and keep-alive: entries sharing it agree (backends.ts)
+          onStderr: (chunk) => logStderr(request.log, backendName, chunk)
+        })
+        this.pool.reportConnect(proc, 'connected')
+        if (response.complete !== undefined) this.pool.release(proc)
+        else finished(response.body, () => this.pool.release(proc))
+        return { response, host }
+      } catch (err) {
+        this.pool.release(proc)
+        const failure = connectFailureKind(err)
+        if (failure === undefined) {
+          // the backend is there but cannot take this request now: the client may come back
+          if (err instanceof QueueFullError || err instanceof QueueTimeoutError || err instanceof OverloadedError) reply.header('retry-after', '1')
+          throw forClient(request.log, backendName, err)
+        }
+        this.pool.reportConnect(proc, failure)
+        request.log.warn({ backend: backendName, err }, 'FastCGI backend unreachable; trying another one')
+        lastError = err
+        lastBackend = backendName
+      }
+    }
+    reply.header('retry-after', String(this.pool.retryAfterSeconds(d.mapping.key)))
+    throw forClient(request.log, lastBackend, lastError ?? new NoBackendError(`every backend for ${d.mapping.key} is down or disabled`))
+  }
+
+  /** Resolves true once a process of the key that is starting has spawned (within SPAWN_WAIT ms). */
+  private async spawnUnderWay (mappingKey: string): Promise<boolean> {
+    const starting = this.pool.backends().some((b) => b.state === 'starting' && b.mappingKeys.includes(mappingKey))
+    if (!starting) return false
+    const spawned = await new Promise<boolean>((resolve) => {
+      const done = (result: boolean): void => {
+        clearTimeout(timer)
+        this.pool.off('spawned', onSpawned)
+        resolve(result)
+      }
+      const onSpawned = (): void => done(true)
+      const timer = setTimeout(() => done(false), SPAWN_WAIT)
+      this.pool.on('spawned', onSpawned)
+    })
+    return spawned
+  }
+}
+
+/** The balancing hint, computed only when a picker asks (hash and sticky do; most do not). */
+export class RequestHint implements PickHint {
+  constructor (private readonly request: FastifyRequest, readonly path: string) {}
+
+  get host (): string {
+    return (this.request.headers.host ?? '').toLowerCase()
+  }
+
+  get clientAddress (): string {
+    return this.request.ip
+  }
+}
+
+const PUBLIC_MESSAGES: Readonly<Record<number, string>> = {
+  502: 'The FastCGI backend failed to give a usable response',
+  503: 'No FastCGI backend is available to take the request',
+  504: 'The FastCGI backend did not answer in time'
+}
+
+/**
+ * A backend failure as the client may see it: same code and status, a message without
+ * addresses or timeouts. The details go to the request's log (with its id) first.
+ */
+function forClient (log: FastifyBaseLogger, backend: string, err: unknown): unknown {
+  if (!(err instanceof Error) || !('code' in err) || typeof err.code !== 'string' || !('statusCode' in err) || typeof err.statusCode !== 'number') return err
+  const message = PUBLIC_MESSAGES[err.statusCode]
+  if (message === undefined) return err
+  log.error({ backend, err }, err.message)
+  return new BackendFailureError(err.code, err.statusCode, message)
+}
+
+function logStderr (log: FastifyBaseLogger, backend: string, chunk: Buffer): void {
+  for (const line of chunk.toString('utf8').split('\n')) {
+    const text = line.endsWith('\r') ? line.slice(0, -1) : line
+    if (text !== '') log.warn({ backend }, `FastCGI-stderr: ${text.length > 4096 ? `${text.slice(0, 4096)}...` : text}`)
+  }
+}

@@ -1,0 +1,163 @@
+// The responder path (the plugin's routes and reply.fastcgi()): resolve the script, prepare
+// the body, dispatch to a backend, and translate its answer into the reply. A local redirect
+// leaves through LocalRedirects, back to Fastify's router.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Cancellation } from '../client/cancellation'
+import type { FastcgiResponse } from '../client/exchange'
+import { buildCgiParams, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
+import { NoBackendError, TooManyRedirectsError } from '../errors'
+import { peekVariables, authorizedDocroot } from './authorizer-approval'
+import { Dispatcher, RequestHint } from './dispatcher'
+import { LocalRedirects, MAX_LOCAL_REDIRECTS } from './local-redirect'
+import { prepareBody } from './request-body'
+import type { TargetOverride } from './request-info'
+import { discardBody, sendResponse } from './response-translator'
+import { ScriptResolver, parseTarget, routeByKey } from './script-resolver'
+import type { Route } from './script-resolver'
+import { serveFromDocroot } from './static-docroot'
+import type { FastcgiConfig } from './options'
+
+/** Options of `reply.fastcgi()`. */
+export interface ReplyFastcgiOptions {
+  /** the mapping key whose backends get the request (default: matched from the URL like the plugin's routes) */
+  mapping?: string
+  /** SCRIPT_FILENAME to send instead of the computed one */
+  scriptFilename?: string
+  /** extra CGI variables, appended after the computed ones */
+  params?: Record<string, string>
+}
+
+export class Responder {
+  constructor (
+    private readonly config: FastcgiConfig,
+    private readonly resolver: ScriptResolver,
+    private readonly dispatcher: Dispatcher,
+    private readonly redirects: LocalRedirects
+  ) {}
+
+  /** The handler of the plugin's routes. */
+  async handleRoute (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const target = parseTarget(request.method, request.raw.url ?? '/')
+    // an approving authorizer with a docroot moved the request there (lighttpd's restart)
+    const docroot = authorizedDocroot(request)
+    let pending = this.resolver.resolve(target.path, docroot)
+    if (pending instanceof Promise) pending = await pending
+    const resolution = pending
+    switch (resolution.kind) {
+      case 'not-ours':
+      case 'not-found':
+        if (docroot !== undefined) return serveFromDocroot(request, reply, docroot, target.path)
+        reply.callNotFound()
+        return reply
+      case 'forbidden':
+        return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'Forbidden' })
+      case 'redirect': {
+        const query = target.query === '' ? '' : `?${target.query}`
+        return reply.redirect(resolution.location + query, 301)
+      }
+      case 'route':
+        return this.serve(request, reply, docroot === undefined ? resolution.route : { ...resolution.route, documentRoot: docroot }, target, {})
+    }
+  }
+
+  /** `reply.fastcgi(options)` from any route of the application. */
+  async handleReply (request: FastifyRequest, reply: FastifyReply, options: ReplyFastcgiOptions): Promise<FastifyReply | undefined> {
+    const target = parseTarget(request.method, request.raw.url ?? '/')
+    const docroot = authorizedDocroot(request)
+    let route: Route | undefined
+    if (options.mapping !== undefined) {
+      const mapping = this.resolver.mapping(options.mapping)
+      if (mapping === undefined) throw new NoBackendError(`no mapping ${JSON.stringify(options.mapping)}`)
+      route = routeByKey(mapping, target.path)
+    } else {
+      const resolution = await this.resolver.resolve(target.path, docroot)
+      if (resolution.kind === 'route') route = resolution.route
+      else {
+        const first = this.resolver.responderKeys[0]
+        if (first === undefined) throw new NoBackendError('no responder mapping is configured')
+        route = { mapping: first, scriptName: target.path, pathInfo: '' }
+      }
+    }
+    return this.serve(request, reply, docroot === undefined ? route : { ...route, documentRoot: docroot }, target, options)
+  }
+
+  private async serve (request: FastifyRequest, reply: FastifyReply, route: Route, target: TargetOverride, overrides: ReplyFastcgiOptions): Promise<FastifyReply | undefined> {
+    const { config } = this
+    let prepared = prepareBody({
+      parsed: request.body,
+      raw: request.raw,
+      contentLength: request.headers['content-length'],
+      transferEncoding: request.headers['transfer-encoding'],
+      method: request.method
+    }, { bodyLimit: request.routeOptions.bodyLimit ?? 1048576, spoolMemoryLimit: config.spoolMemoryLimit, spoolDirectory: config.spoolDirectory })
+    if (prepared instanceof Promise) prepared = await prepared
+    const body = prepared
+    const info = this.redirects.requestInfo(request, target, body.length, config.serverSoftware, config.serverName)
+    const cancellation = new Cancellation()
+    // one listener for both: the client going away cancels the backend request, and a
+    // spooled body's temp file goes with the reply
+    const onClose = (): void => {
+      body.dispose()
+      if (!reply.raw.writableFinished) cancellation.cancel()
+    }
+    reply.raw.once('close', onClose)
+    const extra = extraVariables(request, overrides.params)
+    const documentRoot = route.documentRoot ?? config.documentRoot
+    const { response, host } = await this.dispatcher.dispatch(request, reply, {
+      mapping: route.mapping,
+      role: 'responder',
+      body: body.body,
+      cancellation,
+      hint: new RequestHint(request, target.path),
+      params: (host) => {
+        const location = resolveScriptLocation({
+          scriptName: route.scriptName,
+          pathInfo: route.pathInfo,
+          documentRoot,
+          docroot: host.docroot,
+          brokenScriptfilename: host.brokenScriptfilename
+        })
+        return buildCgiParams(info, overrides.scriptFilename === undefined ? location : { ...location, scriptFilename: overrides.scriptFilename }, {
+          role: 'responder',
+          stripRequestUri: host.stripRequestUri,
+          extraVariables: extra
+        })
+      }
+    })
+
+    const local = localRedirectTarget(response)
+    if (local !== undefined) {
+      const resolution = await this.resolver.resolve(parseTarget('GET', local).path, documentRoot)
+      // not one of ours: the client follows it, with the redirect's own body (as lighttpd)
+      if (resolution.kind !== 'route') return sendResponse(request, reply, response, host)
+      discardBody(response)
+      // this hop is over: its listener must not pile up on the reply
+      reply.raw.removeListener('close', onClose)
+      body.dispose()
+      if (this.redirects.hopsOf(request) >= MAX_LOCAL_REDIRECTS) throw new TooManyRedirectsError(MAX_LOCAL_REDIRECTS)
+      return this.redirects.follow(request, reply, local)
+    }
+    return sendResponse(request, reply, response, host)
+  }
+}
+
+/** The authorizer's variables, then the application's extras; names the gateway sets are never overridden. */
+function extraVariables (request: FastifyRequest, params: Record<string, string> | undefined): Array<[string, string]> | undefined {
+  const granted = peekVariables(request)
+  if (granted === undefined && params === undefined) return undefined
+  const extra: Array<[string, string]> = []
+  if (granted !== undefined) {
+    for (const [name, value] of Object.entries(granted)) {
+      if (!isGatewayVariable(name)) extra.push([name, value])
+    }
+  }
+  if (params !== undefined) extra.push(...Object.entries(params))
+  return extra
+}
+
+/** RFC 3875 6.2.2: a Location holding a local path, without Status, is served internally. */
+function localRedirectTarget (response: FastcgiResponse): string | undefined {
+  const location = response.location
+  if (location === undefined || !response.localRedirect) return undefined
+  return location
+}

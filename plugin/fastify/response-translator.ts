@@ -1,0 +1,117 @@
+// From a backend's CGI response to the client's reply, for the responder (status, headers,
+// X-Sendfile, framing of a whole or streamed body) and for an authorizer's denial (its whole,
+// bounded body). One header filter for both: what never goes from a backend to a client.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastcgiResponse } from '../client/exchange'
+import { checkTransferEncoding, decodeChunkedBody } from '../cgi/chunked-body'
+import { BadResponseHeaderError } from '../errors'
+import { dechunkBody, limitToContentLength, takeContentLength } from './response-framing'
+import { findSendfileDirective, replyWithSendfile } from './x-sendfile'
+import type { HostConfig } from './options'
+
+// Hop-by-hop and gateway-private headers never go to the client (X-Sendfile and X-LIGHTTPD-*
+// are consumed by the gateway even where it does not act on them, as lighttpd does).
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'x-sendfile'])
+
+export interface ClientHeaders {
+  /** lowercased names; repeated headers as arrays, in order */
+  readonly headers: Record<string, string | string[]>
+  /** the backend's own Transfer-Encoding (joined), which the gateway takes off */
+  readonly transferEncoding: string | undefined
+}
+
+/** The backend's headers that may reach the client; `alsoDrop` names more that may not. */
+export function clientHeaders (pairs: ReadonlyArray<readonly [string, string]>, alsoDrop?: (lowerName: string) => boolean): ClientHeaders {
+  const headers: Record<string, string | string[]> = {}
+  let transferEncoding: string | undefined
+  for (const [name, value] of pairs) {
+    const lower = name.toLowerCase()
+    if (lower === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`
+    if (HOP_BY_HOP.has(lower) || lower.startsWith('x-lighttpd-') || alsoDrop?.(lower) === true) continue
+    const existing = headers[lower]
+    if (existing === undefined) headers[lower] = value
+    else if (Array.isArray(existing)) existing.push(value)
+    else headers[lower] = [existing, value]
+  }
+  return { headers, transferEncoding }
+}
+
+/** Lets the rest of a body go: a streamed one is drained, so its backend connection is freed. */
+export function discardBody (response: FastcgiResponse): void {
+  if (response.complete === undefined) response.body.resume()
+}
+
+function backendLabel (host: HostConfig): string {
+  return host.name === '' ? host.mappingKey : host.name
+}
+
+/** A responder's answer as the client's reply. */
+export function sendResponse (request: FastifyRequest, reply: FastifyReply, response: FastcgiResponse, host: HostConfig): FastifyReply | Promise<FastifyReply> {
+  const status = response.status
+  if (status > 599) {
+    // Node serves 600-999, but Fastify refuses them; a backend should not depend on them.
+    // The backend's headers and body must not go out with the 502: drain and answer an error.
+    request.log.warn({ status }, 'FastCGI backend sent a status above 599; answering 502')
+    discardBody(response)
+    throw new BadResponseHeaderError(`Status ${status} is above 599`)
+  }
+  const { headers, transferEncoding } = clientHeaders(response.headers)
+  if (host.xSendfile) {
+    const directive = findSendfileDirective(response.headers)
+    if (directive !== undefined) {
+      return replyWithSendfile(request, reply, { status, headers, body: response.body, docroots: host.xSendfileDocroot }, directive)
+    }
+  }
+  const noBody = request.method === 'HEAD' || status === 204 || status === 304 || status < 200
+  let announced: number | undefined
+  let complete = response.complete
+  try {
+    if (transferEncoding !== undefined) {
+      // the backend framed its body itself: the framing comes off, and any length with it
+      checkTransferEncoding(transferEncoding)
+      delete headers['content-length']
+      if (complete !== undefined && !noBody) complete = decodeChunkedBody(complete)
+    }
+    announced = takeContentLength(headers)
+  } catch (err) {
+    discardBody(response)
+    throw err
+  }
+  reply.code(status)
+  reply.headers(headers)
+  if (noBody) {
+    // no body goes out: drain the backend so its connection is freed
+    discardBody(response)
+    return reply.send()
+  }
+  // The whole body is here: one write with a Content-Length, no stream. A Buffer without a
+  // Content-Type would get Fastify's application/octet-stream, which the backend did not say.
+  if (complete !== undefined && (announced === undefined || announced === complete.length) && headers['content-type'] !== undefined) {
+    return reply.send(complete)
+  }
+  const backend = backendLabel(host)
+  if (transferEncoding !== undefined) return reply.send(dechunkBody(response.body, backend))
+  if (announced !== undefined) return reply.send(limitToContentLength(response.body, announced, backend))
+  return reply.send(response.body)
+}
+
+/** `Variable-NAME`: an authorizer's grant, for the gateway only (any case). */
+export function isVariableHeader (name: string): boolean {
+  return name.length > 9 && name.slice(0, 9).toLowerCase() === 'variable-'
+}
+
+/**
+ * An authorizer's denial as the client's reply: its status, headers and whole body, never its
+ * Variable-* headers; the length is the body's own (the backend's framing comes off).
+ */
+export function sendDenial (request: FastifyRequest, reply: FastifyReply, status: number, pairs: ReadonlyArray<readonly [string, string]>, body: Buffer): FastifyReply {
+  const { headers, transferEncoding } = clientHeaders(pairs, (lower) => lower === 'content-length' || isVariableHeader(lower))
+  let denial = body
+  if (transferEncoding !== undefined) {
+    checkTransferEncoding(transferEncoding)
+    denial = decodeChunkedBody(body)
+  }
+  reply.code(status).headers(headers)
+  if (status === 204 || status === 304 || request.method === 'HEAD') return reply.send()
+  return reply.send(denial)
+}
