@@ -54,6 +54,13 @@ export interface FastcgiHostOptions {
    * reports PHP_FCGI_CHILDREN), otherwise no cap.
    */
   maxConcurrency?: number
+  /**
+   * Read the whole request body before the backend is asked (default true, as nginx and
+   * lighttpd): slow uploads then never hold a backend worker. false streams a body with a
+   * Content-Length as it arrives (chunked bodies are always read first). Every host of one
+   * mapping must agree: the body is read before a host is chosen.
+   */
+  requestBuffering?: boolean
   /** Requests that may wait for a slot. Default 1024. */
   queueLimit?: number
   /** ms a request may wait for a slot. Default 30000. */
@@ -78,7 +85,7 @@ export interface FastcgiPluginOptions {
   serverName?: string
   /** Route constraints for the routes the plugin adds (for example `{ host: 'a.example' }`). */
   constraints?: Record<string, unknown>
-  /** Request bodies of unknown length are kept in memory up to this size, then in a temp file. Default 1 MiB. */
+  /** Buffered request bodies (requestBuffering, and every chunked body) are kept in memory up to this size, then in a 0600 temp file. Default 1 MiB. */
   spoolMemoryLimit?: number
   /** Where spooled bodies go. Default os.tmpdir(). */
   spoolDirectory?: string
@@ -120,6 +127,7 @@ export interface HostConfig {
   readonly keepAliveMaxIdle: number
   readonly keepAliveTimeout: number
   readonly maxConcurrency: number | 'auto'
+  readonly requestBuffering: boolean
   readonly queueLimit: number
   readonly queueTimeout: number
 }
@@ -181,6 +189,7 @@ const HOST_OPTIONS: Record<keyof FastcgiHostOptions, Kind> = {
   keepAliveMaxIdle: 'count',
   keepAliveTimeout: 'duration',
   maxConcurrency: 'count',
+  requestBuffering: 'boolean',
   queueLimit: 'count',
   queueTimeout: 'duration'
 }
@@ -393,6 +402,7 @@ function normalizeHost (where: string, mappingKey: string, name: string, raw: un
     keepAliveMaxIdle: o.keepAliveMaxIdle ?? 16,
     keepAliveTimeout: o.keepAliveTimeout ?? 5000,
     maxConcurrency: o.maxConcurrency ?? 'auto',
+    requestBuffering: o.requestBuffering ?? true,
     queueLimit: o.queueLimit ?? 1024,
     queueTimeout: o.queueTimeout ?? 30_000
   }
@@ -449,6 +459,12 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
         throw new InvalidOptionError(`${hostWhere}.socket ${JSON.stringify(path)} is already used by ${previous.where} with a different binPath: expected one socket path per spawned program`)
       }
       spawnedSockets.set(path, { where: hostWhere, binPath: host.binPath ?? [] })
+    })
+    hosts.forEach((host, i) => {
+      const first = hosts[0] as HostConfig
+      if (host.requestBuffering !== first.requestBuffering) {
+        throw new InvalidOptionError(`${(entries[i] as [string, unknown, string])[2]}.requestBuffering is ${String(host.requestBuffering)} but ${(entries[0] as [string, unknown, string])[2]} buffers ${first.requestBuffering ? '(the default)' : 'not'}: expected the same requestBuffering on every host of ${where} (the body is read before a host is chosen)`)
+      }
     })
     mappings.push({ ...classifyKey(key), hosts })
   }
