@@ -59,7 +59,7 @@ t.test('php-cgi: chunked upload aborted while it is spooled to a temp file leave
 
 t.test('C libfcgi app (serial): upload aborted midway', { skip: !hasLibfcgi() && 'gcc/libfcgi-dev missing' }, async (t) => {
   const hello = await startCApp(t, buildCApp('hello'))
-  const { app, port, base } = await listenWithPlugin(t, { server: { '/hello': [{ ...hello.options, checkLocal: false }] } }, { bodyLimit: 64 * 1024 * 1024 })
+  const { app, port, base } = await listenWithPlugin(t, { documentRoot: process.cwd(), server: { '/hello': [{ ...hello.options, checkLocal: false }] } }, { bodyLimit: 64 * 1024 * 1024 })
   for (let round = 0; round < 3; round++) {
     const during = await abortUpload(t, app, port, `PUT /hello?md5=1 HTTP/1.1\r\nHost: x\r\nContent-Length: ${8 * 1024 * 1024}\r\n\r\n`, 512 * 1024)
     t.same(during, [1], `round ${round}: the upload held the backend`)

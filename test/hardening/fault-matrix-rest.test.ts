@@ -13,7 +13,7 @@ async function gateway (t: Test, behaviour: FaultBehaviour, host: FastcgiHostOpt
   const backend = await startFaultServer(t, behaviour)
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, ...host }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false, ...host }] } })
   return app
 }
 
