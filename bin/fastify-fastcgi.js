@@ -72,8 +72,11 @@ function check (file, flags) {
     return 1
   }
   let config
+  // a snippet without server.document-root is checked as far as it goes; register() needs one
+  const unrooted = options.documentRoot === undefined
+  if (unrooted) process.stderr.write(`${name}: warning: no server.document-root: documentRoot must be given when the plugin is registered\n`)
   try {
-    config = library.normalizeOptions(options)
+    config = library.normalizeOptions(unrooted ? { ...options, documentRoot: '/' } : options)
   } catch (err) {
     process.stderr.write(`${name}: ${err.code !== undefined ? `${err.code}: ` : ''}${err.message}\n`)
     return 1

@@ -68,6 +68,8 @@ export const SendfileForbiddenError = createError<'FST_FASTCGI_SENDFILE_FORBIDDE
   'FST_FASTCGI_SENDFILE_FORBIDDEN', 'The file named by X-Sendfile may not be sent', 403)
 export const SendfileNotFoundError = createError<'FST_FASTCGI_SENDFILE_NOT_FOUND', 404, []>(
   'FST_FASTCGI_SENDFILE_NOT_FOUND', 'The file named by X-Sendfile does not exist', 404)
+export const SendfileChangedError = createError<'FST_FASTCGI_SENDFILE_CHANGED', 502, []>(
+  'FST_FASTCGI_SENDFILE_CHANGED', 'The file named by X-Sendfile shrank while being sent', 502)
 export const BadSendfileError = createError<'FST_FASTCGI_BAD_SENDFILE', 502, [string]>(
   'FST_FASTCGI_BAD_SENDFILE', 'Bad X-Sendfile header from backend: %s', 502)
 

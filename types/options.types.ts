@@ -20,7 +20,7 @@ app.register(fastcgi, {
   prefix: '/php',
   server: {
     '.php': { php: { binPath: '/usr/bin/php-cgi', socket: '/tmp/php.sock', maxProcs: 2, binEnvironment: { PHP_FCGI_CHILDREN: '4' }, killSignal: 'SIGUSR1' } },
-    '/app/': [{ host: '127.0.0.1', port: 9000, checkLocal: false, mode: 'responder', disableTime: 1000 }],
+    '/app/': [{ host: '127.0.0.1', port: 9000, checkLocal: false, mode: 'responder', disableTime: 1000, requestBuffering: false }],
     '/auth/': [{ host: '127.0.0.1', port: 9001, mode: 'authorizer', docroot: '/srv/private' }]
   }
 })
@@ -53,6 +53,8 @@ const envNumber: FastcgiHostOptions = { socket: '/x', binPath: '/bin/x', binEnvi
 const badBalance: FastcgiPluginOptions = { server: {}, balance: 'random' }
 // @ts-expect-error a mapping is a list or named backends, not a socket path
 const badMapping: FastcgiPluginOptions = { server: { '.php': '/run/php.sock' } }
+// @ts-expect-error requestBuffering is a boolean
+const bufferingString: FastcgiHostOptions = { socket: '/x', requestBuffering: 'off' }
 // @ts-expect-error indexFiles is a list
 const indexString: FastcgiPluginOptions = { server: {}, indexFiles: 'index.php' }
 
@@ -63,4 +65,4 @@ app.register(fastcgi, {
   }
 })
 
-export const unused = [noServer, typo, dashed, portString, checkLocalString, badMode, badSignal, envNumber, badBalance, badMapping, indexString]
+export const unused = [noServer, typo, dashed, portString, checkLocalString, badMode, badSignal, envNumber, badBalance, badMapping, indexString, bufferingString]

@@ -1,7 +1,11 @@
-// The request body, as the backend must get it. A body with a Content-Length streams
-// straight through. A body of unknown length (chunked, or HTTP/2 without content-length)
-// is spooled first, in memory and then in a temp file, because CGI needs CONTENT_LENGTH
-// (php-fpm waits forever without it). Spooled bodies can be replayed on a retry.
+// The request body, as the backend must get it. By default (requestBuffering, as nginx's
+// fastcgi_request_buffering and lighttpd) the whole body is read before the backend is asked:
+// a slow upload then holds a socket of ours, not one of the backend's few workers. It is kept
+// in memory up to spoolMemoryLimit, then in a 0600 temp file removed when the reply is over,
+// and it can be replayed on a retry or failover. With requestBuffering: false a body with a
+// Content-Length streams straight through. A body of unknown length (chunked, or HTTP/2
+// without content-length) is always spooled, because CGI needs CONTENT_LENGTH (php-fpm waits
+// forever without it).
 import fs from 'node:fs'
 import path from 'node:path'
 import crypto from 'node:crypto'
@@ -32,6 +36,8 @@ export interface BodyLimits {
   readonly bodyLimit: number
   readonly spoolMemoryLimit: number
   readonly spoolDirectory: string
+  /** Read the whole body before the backend is asked (false: stream a Content-Length body). */
+  readonly requestBuffering: boolean
 }
 
 function hasBody (source: BodySource): boolean {
@@ -58,7 +64,7 @@ export function prepareBody (source: BodySource, limits: BodyLimits): PreparedBo
       stream.resume()
       return Promise.reject(new BodyTooLargeError(limits.bodyLimit))
     }
-    return { body: stream, length, dispose: () => {} }
+    if (!limits.requestBuffering) return { body: stream, length, dispose: () => {} }
   }
   return spool(stream, limits)
 }

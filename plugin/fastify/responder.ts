@@ -89,7 +89,7 @@ export class Responder {
       contentLength: request.headers['content-length'],
       transferEncoding: request.headers['transfer-encoding'],
       method: request.method
-    }, { bodyLimit: request.routeOptions.bodyLimit ?? 1048576, spoolMemoryLimit: config.spoolMemoryLimit, spoolDirectory: config.spoolDirectory })
+    }, { bodyLimit: request.routeOptions.bodyLimit ?? 1048576, spoolMemoryLimit: config.spoolMemoryLimit, spoolDirectory: config.spoolDirectory, requestBuffering: route.mapping.hosts.every((host) => host.requestBuffering) })
     if (prepared instanceof Promise) prepared = await prepared
     const body = prepared
     const info = this.redirects.requestInfo(request, target, body.length, config.serverSoftware, config.serverName)

@@ -6,6 +6,12 @@
 // xSendfileDocroot is the security boundary: the path is decoded and normalized, checked
 // against the roots, then resolved with realpath and checked again, so neither `..`, `%2e%2e`,
 // a symbolic link leading out nor a sibling folder sharing a prefix gets through.
+//
+// Framing: the Content-Length is the file's size when it was looked at, and the body is exactly
+// that many bytes whatever the file does meanwhile. Only regular files are sent (a FIFO would
+// block, a directory cannot be read); a file whose size reads as 0 but yields bytes (/proc) is
+// sent as what its size says, empty. A file that grows is cut at the announced length; one that
+// shrinks aborts the connection, as the client could not otherwise tell the body is short.
 import fs from 'node:fs/promises'
 import { createReadStream } from 'node:fs'
 import type { Stats } from 'node:fs'
@@ -13,7 +19,7 @@ import { Readable } from 'node:stream'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { send } from '@fastify/send'
 import { decodePath, isPathInside, removeDotSegments } from '../cgi/url-path'
-import { BadSendfileError, SendfileForbiddenError, SendfileNotFoundError } from '../errors'
+import { BadSendfileError, SendfileChangedError, SendfileForbiddenError, SendfileNotFoundError } from '../errors'
 
 export type SendfileDirective =
   | { readonly kind: 'file', readonly header: string, readonly value: string }
@@ -67,17 +73,14 @@ export async function replyWithSendfile (request: FastifyRequest, reply: Fastify
   if (directive.kind === 'ranges') return await sendRanges(request, reply, response.status, headers, directive.values, response.docroots)
 
   const file = await locate(request.log, directive.header, directive.value, response.docroots)
-  if (!file.stat.isFile()) {
-    request.log.warn({ header: directive.header, path: file.path }, 'X-Sendfile names something that is not a regular file; answering 403')
-    throw new SendfileForbiddenError()
-  }
   if (response.status !== 200) {
     // lighttpd keeps a non-200 status and sends the file as the body, without validators
     delete headers['content-range']
-    headers['content-length'] = String(file.stat.size)
+    const size = file.stat.size
+    headers['content-length'] = String(size)
     reply.code(response.status).headers(headers)
-    if (request.method === 'HEAD' || response.status === 204 || response.status === 304) return reply.send()
-    return reply.send(createReadStream(file.path))
+    if (request.method === 'HEAD' || response.status === 204 || response.status === 304 || size === 0) return reply.send()
+    return reply.send(exactly(request.log, file.path, createReadStream(file.path, { start: 0, end: size - 1 }), size))
   }
 
   const backendType = headers['content-type'] !== undefined
@@ -113,11 +116,42 @@ export async function replyWithSendfile (request: FastifyRequest, reply: Fastify
   }
   for (const [name, value] of Object.entries(result.headers)) headers[name.toLowerCase()] = String(value)
   reply.code(result.statusCode).headers(headers)
-  if (result.statusCode === 304 || request.method === 'HEAD') {
+  const length = Number(headers['content-length'])
+  if (result.statusCode === 304 || request.method === 'HEAD' || !(length > 0)) {
+    // send reads one byte of an empty range: a 0-byte body must not be read at all
     result.stream.destroy()
     return reply.send()
   }
-  return reply.send(result.stream)
+  return reply.send(exactly(request.log, file.path, result.stream, length))
+}
+
+/**
+ * `source`, cut at `length` bytes; when it ends short, the stream errors (before any byte: an
+ * error response; after: Fastify destroys the connection).
+ */
+function exactly (log: FastifyBaseLogger, path: string, source: Readable, length: number): Readable {
+  return Readable.from(takeExactly(log, path, source, length), { objectMode: false })
+}
+
+async function * takeExactly (log: FastifyBaseLogger, path: string, source: Readable, length: number): AsyncGenerator<Buffer> {
+  let left = length
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      if (chunk.length >= left) {
+        yield chunk.subarray(0, left)
+        left = 0
+        break
+      }
+      left -= chunk.length
+      yield chunk
+    }
+  } finally {
+    source.destroy()
+  }
+  if (left > 0) {
+    log.warn({ path, announced: length, missing: left }, 'X-Sendfile file shrank while being sent; aborting the response')
+    throw new SendfileChangedError()
+  }
 }
 
 interface LocatedFile {
@@ -156,11 +190,17 @@ async function locate (log: FastifyBaseLogger, header: string, raw: string, docr
       throw new SendfileForbiddenError()
     }
   }
+  let stat: Stats
   try {
-    return { path: real, stat: await fs.stat(real) }
+    stat = await fs.stat(real)
   } catch (err) {
     throw fileError(log, header, real, err)
   }
+  if (!stat.isFile()) {
+    log.warn({ header, path: real }, 'X-Sendfile names something that is not a regular file; answering 403')
+    throw new SendfileForbiddenError()
+  }
+  return { path: real, stat }
 }
 
 function fileError (log: FastifyBaseLogger, header: string, path: string, err: unknown): Error {
@@ -197,7 +237,6 @@ async function sendRanges (request: FastifyRequest, reply: FastifyReply, status:
   let length = 0
   for (const item of items) {
     const file = await locate(request.log, 'X-Sendfile2', item.path, docroots)
-    if (!file.stat.isFile()) throw new BadSendfileError('X-Sendfile2 names something that is not a regular file')
     // lighttpd does not check ranges against the file; here they are cut at its end
     const last = Math.min(item.end ?? file.stat.size - 1, file.stat.size - 1)
     const start = Math.min(item.start, file.stat.size)
@@ -206,14 +245,15 @@ async function sendRanges (request: FastifyRequest, reply: FastifyReply, status:
   }
   headers['content-length'] = String(length)
   reply.code(status).headers(headers)
-  if (request.method === 'HEAD' || status === 204 || status === 304) return reply.send()
-  return reply.send(Readable.from(concatParts(parts)))
+  if (request.method === 'HEAD' || status === 204 || status === 304 || length === 0) return reply.send()
+  return reply.send(Readable.from(concatParts(request.log, parts)))
 }
 
-async function * concatParts (parts: readonly RangePart[]): AsyncGenerator<Buffer> {
+async function * concatParts (log: FastifyBaseLogger, parts: readonly RangePart[]): AsyncGenerator<Buffer> {
   for (const part of parts) {
     if (part.end < part.start) continue
-    for await (const chunk of createReadStream(part.path, { start: part.start, end: part.end })) yield chunk as Buffer
+    const length = part.end - part.start + 1
+    yield * takeExactly(log, part.path, createReadStream(part.path, { start: part.start, end: part.end }), length)
   }
 }
 

@@ -12,7 +12,7 @@ t.test('headers before and after Status go to the client; Variable- headers do n
     'token required'))
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/api/': [{ ...gate.options, mode: 'authorizer', checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/api/': [{ ...gate.options, mode: 'authorizer', checkLocal: false }] } })
   app.get('/api/x', async () => 'let through')
   const res = await app.inject({ url: '/api/x' })
   t.equal(res.statusCode, 401)

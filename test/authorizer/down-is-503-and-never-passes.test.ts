@@ -11,6 +11,7 @@ t.test('authorizer down: 503, and the request goes nowhere', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(fastcgi, {
+    documentRoot: process.cwd(),
     server: {
       '/guarded/': { gate: { ...down.options, mode: 'authorizer', checkLocal: false } },
       '/guarded/app': { app: { ...responder.options, checkLocal: false } }

@@ -18,7 +18,7 @@ for (const [name, behaviour] of CASES) {
     const gate = await startFaultServer(t, behaviour)
     const app = Fastify()
     t.teardown(() => app.close())
-    await app.register(fastcgi, { server: { '/app/': [{ ...gate.options, mode: 'authorizer', checkLocal: false }] } })
+    await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app/': [{ ...gate.options, mode: 'authorizer', checkLocal: false }] } })
     let handled = 0
     app.get('/app/x', async () => { handled++; return 'let through' })
     const res = await app.inject({ url: '/app/x' })

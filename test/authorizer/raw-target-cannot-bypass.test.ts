@@ -27,7 +27,7 @@ t.test('raw request-targets under a guarded key are authorized too', async (t) =
   for (const caseSensitive of [true, false]) {
     const app = Fastify({ routerOptions: { caseSensitive, ignoreTrailingSlash: !caseSensitive } })
     t.teardown(() => app.close())
-    await app.register(fastcgi, { server: { '/members/': [{ ...gate.options, mode: 'authorizer', checkLocal: false }] } })
+    await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/members/': [{ ...gate.options, mode: 'authorizer', checkLocal: false }] } })
     const reached: string[] = []
     app.get('/members/*', async (req) => { reached.push(req.url); return 'members area' })
     app.get('/members/', async (req) => { reached.push(req.url); return 'members area' })

@@ -8,7 +8,7 @@ t.test('authorizer silent past readTimeout: 504, the route never runs', async (t
   const gate = await startFaultServer(t, faults.stallBeforeHeaders())
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/slow/': [{ ...gate.options, mode: 'authorizer', checkLocal: false, readTimeout: 300 }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/slow/': [{ ...gate.options, mode: 'authorizer', checkLocal: false, readTimeout: 300 }] } })
   let handled = 0
   app.get('/slow/x', async () => { handled++; return 'let through' })
   const started = Date.now()

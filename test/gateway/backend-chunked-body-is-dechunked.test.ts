@@ -79,7 +79,7 @@ t.test('framing the gateway cannot take off, or a broken one', async (t) => {
       await conn.write(Buffer.concat([stdout(answers[which] ?? ''), END]))
     }
   })
-  const { base } = await listenGateway(t, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  const { base } = await listenGateway(t, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false }] } })
   const gzip = await request(`${base}/app?which=gzip`)
   t.equal(gzip.status, 502, 'gzip cannot be passed on as if it were the body')
   t.equal(codeOf(gzip.body), 'FST_FASTCGI_BAD_HEADER')

@@ -51,7 +51,7 @@ t.test('the backend never sees an oversized request', async (t) => {
   const backend = await startFaultServer(t, { ...faults.echoStdin() })
   const app = Fastify({ bodyLimit: LIMIT })
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false }] } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/app`
   const res = await request(url, {

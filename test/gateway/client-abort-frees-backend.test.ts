@@ -45,7 +45,7 @@ t.test('C libfcgi app (serial): abort mid-response, then the next request succee
   const hello = await startCApp(t, buildCApp('hello'))
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/hello': [{ ...hello.options, checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/hello': [{ ...hello.options, checkLocal: false }] } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
 

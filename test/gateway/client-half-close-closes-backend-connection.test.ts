@@ -16,7 +16,7 @@ for (const tcpFinPropagate of [false, true]) {
         await conn.respond('Content-Type: text/plain\r\n\r\nlate\n', req.requestId)
       }
     })
-    const { base } = await listenGateway(t, { server: { '/app': [{ ...backend.options, checkLocal: false, tcpFinPropagate }] } })
+    const { base } = await listenGateway(t, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false, tcpFinPropagate }] } })
     const { port } = new URL(base)
     const client = net.connect({ host: '127.0.0.1', port: Number(port), allowHalfOpen: true })
     t.teardown(() => client.destroy())

@@ -8,7 +8,7 @@ t.test('FCGI_OVERLOADED -> 503', async (t) => {
   const backend = await startFaultServer(t, firstThenOk(faults.endStatus('overloaded')))
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false }] } })
   const res = await app.inject({ url: '/app' })
   t.equal(res.statusCode, 503)
   t.equal(res.json().statusCode, 503, 'the error body says so too')

@@ -13,7 +13,7 @@ t.test('header block over headerLimit -> 502', async (t) => {
   const logs = captureLogs()
   const app = Fastify({ logger: { level: 'info', stream: logs.stream } })
   t.teardown(() => app.close())
-  await app.register(fastcgi, { headerLimit: 2048, server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), headerLimit: 2048, server: { '/app': [{ ...backend.options, checkLocal: false }] } })
   const res = await app.inject({ url: '/app' })
   t.equal(res.statusCode, 502)
   t.equal(res.headers['x-filler-0'], undefined, 'no backend header went out')

@@ -10,7 +10,7 @@ t.test('nothing listening -> 503 with Retry-After', async (t) => {
   const port = await freePort()
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ host: '127.0.0.1', port, checkLocal: false, disableTime: 200 }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ host: '127.0.0.1', port, checkLocal: false, disableTime: 200 }] } })
   const res = await app.inject({ url: '/app' })
   t.equal(res.statusCode, 503)
   t.equal(res.json().statusCode, 503)

@@ -8,7 +8,7 @@ t.test('stall before headers, readTimeout 300 -> 504', async (t) => {
   const backend = await startFaultServer(t, firstThenOk(faults.stallBeforeHeaders()))
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, readTimeout: 300 }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false, readTimeout: 300 }] } })
   const res = await app.inject({ url: '/app' })
   t.equal(res.statusCode, 504)
   t.equal(res.json().statusCode, 504, 'the error body says so too')

@@ -11,7 +11,7 @@ t.test('stall mid-body -> the client connection is aborted, not ended', async (t
   const backend = await startFaultServer(t, firstThenOk(faults.stallMidBody(100)))
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, readTimeout: 300 }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false, readTimeout: 300 }] } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/app`
 

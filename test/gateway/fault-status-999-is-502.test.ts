@@ -8,7 +8,7 @@ t.test('Status 999 -> 502', async (t) => {
   const backend = await startFaultServer(t, firstThenOk(faults.rawHeaders('Status: 999 Weird\r\nContent-Type: text/plain\r\nX-From-Backend: yes\r\n\r\n', 'body')))
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false }] } })
   const res = await app.inject({ url: '/app' })
   t.equal(res.statusCode, 502)
   t.equal(res.json().statusCode, 502, 'the error body says so too')

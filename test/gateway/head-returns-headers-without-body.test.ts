@@ -52,7 +52,7 @@ t.test('HEAD to a backend that sends a body anyway: the body is dropped', async 
   const backend = await startFaultServer(t, { ...faults.rawHeaders('Content-Type: text/plain\r\nX-Made: yes\r\n\r\n', 'a body that must not go out\n') })
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false }] } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as { port: number }).port
   const text = await raw(port, 'HEAD /app HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')

@@ -30,7 +30,7 @@ t.test('the threaded libfcgi app: every request answers, one connection each', {
   const app4 = await startCApp(t, buildCApp('threaded'), { threads: 4 })
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/t/': [{ ...app4.options, checkLocal: false, readTimeout: 5000 }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/t/': [{ ...app4.options, checkLocal: false, readTimeout: 5000 }] } })
   const statuses: number[] = []
   const socketPath = (app4.address.kind === 'unix' ? app4.address.path : '')
   const connects = await countConnects(socketPath, async () => {

@@ -10,7 +10,7 @@ t.test('busy within the timeout: one connection; idle past it: closed', async (t
   const backend = await startFaultServer(t, faults.ok())
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, keepAlive: true, keepAliveTimeout: 400 }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false, keepAlive: true, keepAliveTimeout: 400 }] } })
   for (let i = 0; i < 8; i++) {
     const res = await app.inject({ url: '/app' })
     t.equal(res.body, 'ok\n')

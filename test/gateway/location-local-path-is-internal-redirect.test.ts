@@ -43,7 +43,7 @@ t.test('a local redirect loop stops with 502', async (t) => {
   const loop = await startFaultServer(t, { ...faults.rawHeaders('Location: /loop/again\r\n\r\n') })
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/loop': [{ ...loop.options, checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/loop': [{ ...loop.options, checkLocal: false }] } })
   const res = await app.inject({ url: '/loop' })
   t.equal(res.statusCode, 502)
   t.equal(loop.requests.length, 6, 'the first request and 5 hops, no more')

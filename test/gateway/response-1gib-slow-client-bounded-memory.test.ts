@@ -18,7 +18,7 @@ t.test('1 GiB through a slow client keeps RSS growth under 64 MiB', { skip: !has
   const hello = await startCApp(t, buildCApp('hello'))
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/big': [{ ...hello.options, checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/big': [{ ...hello.options, checkLocal: false }] } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
 

@@ -21,7 +21,7 @@ const END = Buffer.concat([encodeRecord(RecordType.STDOUT, 1), encodeEndRequest(
 
 async function gatewayTo (t: Test, behaviour: FaultServerOptions): Promise<string> {
   const backend = await startFaultServer(t, behaviour)
-  const { base } = await listenGateway(t, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  const { base } = await listenGateway(t, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false }] } })
   return `${base}/app`
 }
 

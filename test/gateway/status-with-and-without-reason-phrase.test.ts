@@ -21,7 +21,7 @@ t.test('bare Status lines (LF only, no reason) from a raw backend', async (t) =>
   const backend = await startFaultServer(t, { ...faults.rawHeaders('Status: 451\nContent-Type: text/plain\n\n', 'unavailable\n') })
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false }] } })
   const res = await app.inject({ url: '/app' })
   t.equal(res.statusCode, 451)
   t.equal(res.body, 'unavailable\n')

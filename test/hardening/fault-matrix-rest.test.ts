@@ -13,7 +13,7 @@ async function gateway (t: Test, behaviour: FaultBehaviour, host: FastcgiHostOpt
   const backend = await startFaultServer(t, behaviour)
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, ...host }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false, ...host }] } })
   return app
 }
 
@@ -46,7 +46,7 @@ t.test('10,000 headers: over the default headerLimit 502; under a raised one all
   const app = Fastify()
   t.teardown(() => app.close())
   const backend = await startFaultServer(t, faults.rawHeaders(block, 'body'))
-  await app.register(fastcgi, { headerLimit: 1024 * 1024, server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), headerLimit: 1024 * 1024, server: { '/app': [{ ...backend.options, checkLocal: false }] } })
   const res = await app.inject('/app')
   t.equal(res.statusCode, 200)
   t.equal(res.headers['x-h9999'], '9999', 'the last of 10,000 headers arrived')

@@ -27,7 +27,7 @@ t.test('localhost with ::1 and 127.0.0.1', { skip: !hasLibfcgi() && 'gcc/libfcgi
     for (const only of ['127.0.0.1', '::1']) {
       const app = await startCApp(t, binary, { host: only, port: 0, threads: 4 })
       const port = app.address.kind === 'tcp' ? app.address.port : 0
-      const { base } = await listenWithPlugin(t, { server: { '/hello': [{ host: 'localhost', port, checkLocal: false, keepAlive: false }] } })
+      const { base } = await listenWithPlugin(t, { documentRoot: process.cwd(), server: { '/hello': [{ host: 'localhost', port, checkLocal: false, keepAlive: false }] } })
       const answers = await Promise.all(Array.from({ length: 8 }, () => request(`${base}/hello`, { timeoutMs: 10_000 })))
       t.same(answers.map((a) => a.status), Array(8).fill(200), `backend on ${only} only: every request served`)
     }

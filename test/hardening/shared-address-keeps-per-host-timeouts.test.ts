@@ -16,6 +16,7 @@ t.test('per-host readTimeout on a shared address, in either order', async (t) =>
   })
   for (const order of [['short', 'long'], ['long', 'short']]) {
     const { base } = await listenWithPlugin(t, {
+      documentRoot: process.cwd(),
       server: {
         '/short/': [{ ...backend.options, checkLocal: false, readTimeout: 300 }],
         '/long/': [{ ...backend.options, checkLocal: false, readTimeout: 5000 }]

@@ -1,5 +1,6 @@
-// A client that sends its body slowly. The plugin streams bodies with a Content-Length to the
-// backend as they arrive, so a slow client occupies a backend worker; the timeouts bound that:
+// A client that sends its body slowly, with requestBuffering: false: the plugin streams bodies
+// with a Content-Length to the backend as they arrive, so a slow client occupies a backend
+// worker (by default the body is read first and no worker is held); the timeouts bound that:
 // - an upload that stops: the read timeout (backend silent, nothing moving) ends it with 504
 //   and frees the worker;
 // - an upload that keeps trickling is not the backend's fault; Fastify's requestTimeout (the
@@ -20,7 +21,7 @@ t.test('slow uploads against php-cgi with one worker', { skip: !hasPhpCgi() && '
   const REQUEST_TIMEOUT = 4000
   const { app, port, base } = await listenWithPlugin(t, {
     documentRoot: PHP_FIXTURES,
-    server: { '.php': [{ ...php.options, readTimeout: READ_TIMEOUT, writeTimeout: READ_TIMEOUT }] }
+    server: { '.php': [{ ...php.options, readTimeout: READ_TIMEOUT, writeTimeout: READ_TIMEOUT, requestBuffering: false }] }
     }, {
     // Fastify's requestTimeout option, with Node checking it every 250 ms instead of every 30 s
     serverFactory: (handler) => http.createServer({ requestTimeout: REQUEST_TIMEOUT, connectionsCheckingInterval: 250 }, handler)

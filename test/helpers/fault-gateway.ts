@@ -10,7 +10,7 @@ export async function assertFaultThenRecovery (t: Test, fault: FaultBehaviour, s
   const backend = await startFaultServer(t, firstThenOk(fault))
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false }] } })
   const res = await app.inject({ url: '/app' })
   t.equal(res.statusCode, status)
   t.equal(res.json().statusCode, status, 'the error body says so too')

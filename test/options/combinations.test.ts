@@ -3,7 +3,7 @@ import t from 'tap'
 import { normalizeOptions } from '../../plugin/fastify/options'
 
 const W = "server['.php'][0]"
-const one = (host: Record<string, unknown>, extra: Record<string, unknown> = {}): unknown => ({ server: { '.php': [host] }, ...extra })
+const one = (host: Record<string, unknown>, extra: Record<string, unknown> = {}): unknown => ({ documentRoot: process.cwd(), server: { '.php': [host] }, ...extra })
 
 const cases: Array<[string, unknown, string]> = [
   ['socket together with port', one({ socket: '/run/php.sock', port: 9000 }),
@@ -58,7 +58,7 @@ t.test('what is allowed: loopback hosts with binPath, minProcs <= maxProcs, the 
   }
   const config = normalizeOptions(one({ socket: '/run/php.sock', binPath: '/usr/bin/php-cgi', minProcs: 2, maxProcs: 2 }))
   t.equal(config.mappings[0]?.hosts[0]?.minProcs, 2)
-  t.doesNotThrow(() => normalizeOptions({ server: { '.php': [{ socket: '/run/x.sock', binPath: '/usr/bin/php-cgi' }], '.php4': [{ socket: '/run/x.sock', binPath: '/usr/bin/php-cgi' }] } }))
+  t.doesNotThrow(() => normalizeOptions({ documentRoot: process.cwd(), server: { '.php': [{ socket: '/run/x.sock', binPath: '/usr/bin/php-cgi' }], '.php4': [{ socket: '/run/x.sock', binPath: '/usr/bin/php-cgi' }] } }))
   t.doesNotThrow(() => normalizeOptions(one({ socket: '/run/php.sock', xSendfile: true, xSendfileDocroot: ['/srv/files'] })))
   t.doesNotThrow(() => normalizeOptions(one({ socket: '/run/php.sock' }, { mapExtensions: { '.php3': '.php' } })))
 })

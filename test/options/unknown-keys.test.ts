@@ -4,7 +4,7 @@
 import t from 'tap'
 import { normalizeOptions } from '../../plugin/fastify/options'
 
-const host = (extra: Record<string, unknown>): unknown => ({ server: { '.php': [{ socket: '/run/php.sock', ...extra }] } })
+const host = (extra: Record<string, unknown>): unknown => ({ documentRoot: process.cwd(), server: { '.php': [{ socket: '/run/php.sock', ...extra }] } })
 
 const cases: Array<[unknown, RegExp]> = [
   [host({ 'bin-path': '/usr/bin/php-cgi' }), /server\['\.php'\]\[0\]\['bin-path'\] is not a host option; did you mean binPath\?$/],
@@ -29,5 +29,5 @@ for (const [options, message] of cases) {
 }
 
 t.test('fastify\'s own register options are not the plugin\'s unknown keys', async (t) => {
-  t.doesNotThrow(() => normalizeOptions({ prefix: '/x', logLevel: 'warn', server: { '.php': [{ socket: '/run/php.sock' }] } }))
+  t.doesNotThrow(() => normalizeOptions({ documentRoot: process.cwd(), prefix: '/x', logLevel: 'warn', server: { '.php': [{ socket: '/run/php.sock' }] } }))
 })

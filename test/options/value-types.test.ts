@@ -3,21 +3,22 @@
 import t from 'tap'
 import { normalizeOptions } from '../../plugin/fastify/options'
 
-const host = (extra: Record<string, unknown>): unknown => ({ server: { '.php': [{ socket: '/run/php.sock', binPath: '/usr/bin/php-cgi', ...extra }] } })
-const remote = (extra: Record<string, unknown>): unknown => ({ server: { '.php': [{ host: '127.0.0.1', port: 9000, ...extra }] } })
-const top = (extra: Record<string, unknown>): unknown => ({ server: { '.php': [{ socket: '/run/php.sock' }] }, ...extra })
+const host = (extra: Record<string, unknown>): unknown => ({ documentRoot: process.cwd(), server: { '.php': [{ socket: '/run/php.sock', binPath: '/usr/bin/php-cgi', ...extra }] } })
+const remote = (extra: Record<string, unknown>): unknown => ({ documentRoot: process.cwd(), server: { '.php': [{ host: '127.0.0.1', port: 9000, ...extra }] } })
+const top = (extra: Record<string, unknown>): unknown => ({ documentRoot: process.cwd(), server: { '.php': [{ socket: '/run/php.sock' }] }, ...extra })
 const W = "server['.php'][0]"
 
 const cases: Array<[string, unknown, string]> = [
-  ['port not a number', remote({ port: '9000' }), `${W}.port must be a port number from 1 to 65535, got "9000"`],
+  ['port as a string', remote({ port: '9000' }), `${W}.port must be a number, not a string: write port: 9000, got "9000"`],
+  ['port not a number', remote({ port: 'http' }), `${W}.port must be a port number from 1 to 65535, got "http"`],
   ['port 0', remote({ port: 0 }), `${W}.port must be a port number from 1 to 65535, got 0`],
   ['port 65536', remote({ port: 65536 }), `${W}.port must be a port number from 1 to 65535, got 65536`],
   ['host not a string', remote({ host: 127 }), `${W}.host must be a string, got 127`],
   ['checkLocal "disable"', host({ checkLocal: 'disable' }), `${W}.checkLocal must be true or false, got "disable"`],
   ['maxProcs negative', host({ maxProcs: -1 }), `${W}.maxProcs must be a whole number >= 0, got -1`],
   ['maxProcs fractional', host({ maxProcs: 1.5 }), `${W}.maxProcs must be a whole number >= 0, got 1.5`],
-  ['disableTime negative', host({ disableTime: -5 }), `${W}.disableTime must be a duration in milliseconds (a number >= 0), got -5`],
-  ['readTimeout a string', remote({ readTimeout: '30s' }), `${W}.readTimeout must be a duration in milliseconds (a number >= 0), got "30s"`],
+  ['disableTime negative', host({ disableTime: -5 }), `${W}.disableTime must be a duration in milliseconds from 0 to 2147483647 (about 24.8 days, the longest a Node timer waits), got -5`],
+  ['readTimeout a string', remote({ readTimeout: '30s' }), `${W}.readTimeout must be a duration in milliseconds from 0 to 2147483647 (about 24.8 days, the longest a Node timer waits), got "30s"`],
   ['binPath empty', host({ binPath: '  ' }), `${W}.binPath must be a command line (a string, or an array of strings), got "  "`],
   ['binPath empty array', host({ binPath: [] }), `${W}.binPath must be a command line (a string, or an array of strings), got []`],
   ['binEnvironment with a number', host({ binEnvironment: { PHP_FCGI_CHILDREN: 4 } }), `${W}.binEnvironment must be an object of strings, got {"PHP_FCGI_CHILDREN":4}`],

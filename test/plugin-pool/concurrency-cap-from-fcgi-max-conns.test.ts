@@ -42,7 +42,7 @@ async function mostOpenForEight (t: Test, values: Record<string, string>, host: 
   const mostOpen = trackMostOpen(backend)
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, ...host }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false, ...host }] } })
   const replies = await Promise.all(Array.from({ length: 8 }, () => app.inject('/app')))
   for (const reply of replies) t.equal(reply.body, 'ok\n')
   return mostOpen()

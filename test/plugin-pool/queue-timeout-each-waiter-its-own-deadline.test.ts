@@ -16,7 +16,7 @@ t.test('two waiters 250 ms apart time out in turn, the running request is unaffe
   })
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, queueTimeout: 400 }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false, queueTimeout: 400 }] } })
   const running = app.inject('/app')
   await backend.waitForRequests(1)
   const first = app.inject('/app')

@@ -17,6 +17,7 @@ t.test('the multithreaded FCGX_Accept_r app, spawned by the plugin', { skip: !ha
   const runDir = makeTempDir(t, 'ffcgi-recipe-')
   // ---- the recipe's options (paths from this test) ----
   const options = {
+    documentRoot: process.cwd(),
     server: {
       '/login': {
         'test.fastcgi.handler': {

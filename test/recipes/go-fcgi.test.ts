@@ -22,6 +22,7 @@ t.test('a Go net/http/fcgi app spawned by the plugin', { skip: go === undefined 
   })
   // ---- the recipe's options (paths from this test) ----
   const options = {
+    documentRoot: process.cwd(),
     server: {
       '/go/': {
         go: {

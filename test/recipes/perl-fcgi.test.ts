@@ -11,6 +11,7 @@ t.test('a Perl FCGI script spawned by the plugin', { skip: !hasPerlFcgi() && 'pe
   const runDir = makeTempDir(t, 'ffcgi-recipe-')
   // ---- the recipe's options (paths from this test) ----
   const options = {
+    documentRoot: process.cwd(),
     server: {
       '/perl/': {
         perl: {

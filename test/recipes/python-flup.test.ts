@@ -26,6 +26,7 @@ t.test('a flup WSGI app spawned by the plugin', { skip: python === undefined && 
   const runDir = makeTempDir(t, 'ffcgi-recipe-')
   // ---- the recipe's options (paths from this test) ----
   const options = {
+    documentRoot: process.cwd(),
     server: {
       '.py': {
         'python-fcgi': {

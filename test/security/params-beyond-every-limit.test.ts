@@ -63,7 +63,7 @@ function check (t: Test, vars: Record<string, string>, head: Head, script: strin
 
 t.test('the gateway sends everything, in PARAMS records of whole pairs', async (t) => {
   const backend = await startFaultServer(t, { ...faults.ok() })
-  const { port } = await listenWithPlugin(t, { server: { '/app': [{ ...backend.options, checkLocal: false }] } }, bigHeads)
+  const { port } = await listenWithPlugin(t, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false }] } }, bigHeads)
   for (const head of [wide, huge]) {
     const res = await send(port, '/app', head)
     t.equal(res.status, 200)
@@ -87,14 +87,14 @@ t.test('the gateway sends everything, in PARAMS records of whole pairs', async (
       await c.close()
     }
   })
-  const second = await listenWithPlugin(t, { server: { '/app': [{ ...server2.options, checkLocal: false }] } }, bigHeads)
+  const second = await listenWithPlugin(t, { documentRoot: process.cwd(), server: { '/app': [{ ...server2.options, checkLocal: false }] } }, bigHeads)
   t.equal((await send(second.port, '/app', wide)).status, 200)
   t.ok(total > 8 && alone === total, `each of the ${total} PARAMS records holds whole pairs`)
 })
 
 t.test('a libfcgi program gets a 200 KiB cookie, a 100 KiB query and a 150 KiB header intact', { skip: !hasLibfcgi() && 'gcc/libfcgi-dev missing' }, async (t) => {
   const env = await startCApp(t, buildCApp('env'))
-  const { port } = await listenWithPlugin(t, { server: { '/env': [{ ...env.options, checkLocal: false }] } }, bigHeads)
+  const { port } = await listenWithPlugin(t, { documentRoot: process.cwd(), server: { '/env': [{ ...env.options, checkLocal: false }] } }, bigHeads)
   const res = await send(port, '/env', huge)
   t.equal(res.status, 200)
   const vars: Record<string, string> = {}

@@ -26,7 +26,7 @@ t.test('header blocks that would split the response: 502, nothing of them forwar
   ]
   for (const [what, block] of blocks) {
     const backend = await startFaultServer(t, { ...faults.rawHeaders(block, 'body') })
-    const { port } = await listenWithPlugin(t, { server: { '/x': [{ ...backend.options, checkLocal: false }] } })
+    const { port } = await listenWithPlugin(t, { documentRoot: process.cwd(), server: { '/x': [{ ...backend.options, checkLocal: false }] } })
     const conn = await rawConnect(t, port)
     await conn.write('GET /x HTTP/1.1\r\nHost: a\r\n\r\n')
     const text = await conn.waitFor((s) => parseResponse(s) !== undefined, 10_000)
@@ -45,7 +45,7 @@ t.test('Content-Length from the backend frames exactly what the client reads', a
 
   await t.test('understated: the body is cut at the announced length, the connection stays in sync', async (t) => {
     const backend = await startFaultServer(t, { ...faults.rawHeaders('Content-Type: text/plain\r\nContent-Length: 5\r\n\r\n', `hello${smuggled}`) })
-    const { port } = await listenWithPlugin(t, { server: { '/x': [{ ...backend.options, checkLocal: false }] } })
+    const { port } = await listenWithPlugin(t, { documentRoot: process.cwd(), server: { '/x': [{ ...backend.options, checkLocal: false }] } })
     const conn = await rawConnect(t, port)
     await conn.write('GET /x HTTP/1.1\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n')
     const text = await conn.waitFor((s) => parseResponses(s).length >= 2, 10_000)
@@ -58,7 +58,7 @@ t.test('Content-Length from the backend frames exactly what the client reads', a
 
   await t.test('overstated: the connection is aborted, the client never waits on it', async (t) => {
     const backend = await startFaultServer(t, { ...faults.rawHeaders('Content-Type: text/plain\r\nContent-Length: 50\r\n\r\n', 'short') })
-    const { port } = await listenWithPlugin(t, { server: { '/x': [{ ...backend.options, checkLocal: false }] } })
+    const { port } = await listenWithPlugin(t, { documentRoot: process.cwd(), server: { '/x': [{ ...backend.options, checkLocal: false }] } })
     const conn = await rawConnect(t, port)
     await conn.write('GET /x HTTP/1.1\r\nHost: a\r\n\r\n')
     const started = Date.now()
@@ -70,7 +70,7 @@ t.test('Content-Length from the backend frames exactly what the client reads', a
   for (const [what, value] of [['not a number', 'abc'], ['negative', '-1'], ['contradictory', '5, 6'], ['plus sign', '+5']] as const) {
     await t.test(`${what} Content-Length: 502`, async (t) => {
       const backend = await startFaultServer(t, { ...faults.rawHeaders(`Content-Type: text/plain\r\nContent-Length: ${value}\r\n\r\n`, 'hello') })
-      const { port } = await listenWithPlugin(t, { server: { '/x': [{ ...backend.options, checkLocal: false }] } })
+      const { port } = await listenWithPlugin(t, { documentRoot: process.cwd(), server: { '/x': [{ ...backend.options, checkLocal: false }] } })
       const conn = await rawConnect(t, port)
       await conn.write('GET /x HTTP/1.1\r\nHost: a\r\n\r\n')
       const text = await conn.waitFor((s) => parseResponse(s) !== undefined, 10_000)
@@ -81,7 +81,7 @@ t.test('Content-Length from the backend frames exactly what the client reads', a
 
   await t.test('the same length said twice is one length', async (t) => {
     const backend = await startFaultServer(t, { ...faults.rawHeaders('Content-Type: text/plain\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n', 'hello') })
-    const { port } = await listenWithPlugin(t, { server: { '/x': [{ ...backend.options, checkLocal: false }] } })
+    const { port } = await listenWithPlugin(t, { documentRoot: process.cwd(), server: { '/x': [{ ...backend.options, checkLocal: false }] } })
     const conn = await rawConnect(t, port)
     await conn.write('GET /x HTTP/1.1\r\nHost: a\r\n\r\n')
     const text = await conn.waitFor((s) => parseResponse(s) !== undefined, 10_000)

@@ -21,7 +21,7 @@ t.test('X-LIGHTTPD-send-file and precedence', async (t) => {
   })
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/dl': [{ ...backend.options, checkLocal: false, allowXSendFile: true }] } })
+  await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/dl': [{ ...backend.options, checkLocal: false, allowXSendFile: true }] } })
 
   const legacy = await app.inject({ url: '/dl' })
   t.equal(legacy.statusCode, 200)
