@@ -1,7 +1,13 @@
 // The CGI/1.1 environment lighttpd 1.4.69 sends (reference 2.4, 3.1, 3.2), in its order:
 // some backends (lighttpd's own test responder among them) depend on the order.
 import { originForm } from './url-path'
+import { toByteString } from './byte-string'
 
+/**
+ * rawTarget, query and header values are byte strings (one code unit per byte, as Node reads
+ * them); path, serverSoftware and serverName are text. buildCgiParams sends both as the bytes
+ * they stand for (byte-string.ts).
+ */
 export interface CgiRequestInfo {
   readonly method: string
   /** request-target as received, for REQUEST_URI */
@@ -48,7 +54,7 @@ export interface CgiParamsOptions {
   readonly role: 'responder' | 'authorizer'
   /** lighttpd strip-request-uri (a trailing `/` is ignored) */
   readonly stripRequestUri?: string | undefined
-  /** env list, sent last: authorizer Variable-* results, application extras */
+  /** env list, sent last: authorizer Variable-* results, application extras; values are text */
   readonly extraVariables?: readonly (readonly [string, string])[] | undefined
   /** REDIRECT_STATUS; '200' unless an error handler runs */
   readonly redirectStatus?: string | undefined
@@ -202,23 +208,23 @@ export function buildCgiParams (req: CgiRequestInfo, loc: ScriptLocation, opts: 
   if (opts.redirectUri !== undefined) params.push(['REDIRECT_URI', opts.redirectUri])
   params.push(['REDIRECT_STATUS', opts.redirectStatus ?? '200'])
   if (responder) {
-    params.push(['SCRIPT_NAME', loc.scriptName])
+    params.push(['SCRIPT_NAME', toByteString(loc.scriptName)])
     if (loc.pathInfo !== '') {
-      params.push(['PATH_INFO', loc.pathInfo])
-      if (loc.pathTranslated !== undefined) params.push(['PATH_TRANSLATED', loc.pathTranslated])
+      params.push(['PATH_INFO', toByteString(loc.pathInfo)])
+      if (loc.pathTranslated !== undefined) params.push(['PATH_TRANSLATED', toByteString(loc.pathTranslated)])
     }
   }
-  params.push(['SCRIPT_FILENAME', loc.scriptFilename])
-  params.push(['DOCUMENT_ROOT', loc.documentRoot])
+  params.push(['SCRIPT_FILENAME', toByteString(loc.scriptFilename)])
+  params.push(['DOCUMENT_ROOT', toByteString(loc.documentRoot)])
   params.push(['REQUEST_METHOD', req.method])
   params.push(['SERVER_PROTOCOL', 'HTTP/' + req.httpVersion])
-  params.push(['SERVER_SOFTWARE', req.serverSoftware])
+  params.push(['SERVER_SOFTWARE', toByteString(req.serverSoftware)])
   params.push(['GATEWAY_INTERFACE', 'CGI/1.1'])
   params.push(['REQUEST_SCHEME', req.https ? 'https' : 'http'])
   if (req.https) params.push(['HTTPS', 'on'])
   params.push(['SERVER_PORT', String(req.serverPort)])
   params.push(['SERVER_ADDR', req.serverAddress])
-  const serverName = req.serverName === undefined || req.serverName === '' ? serverNameFrom(req.headers) : req.serverName
+  const serverName = req.serverName === undefined || req.serverName === '' ? serverNameFrom(req.headers) : toByteString(req.serverName)
   params.push(['SERVER_NAME', serverName])
   params.push(['REMOTE_ADDR', req.remoteAddress])
   params.push(['REMOTE_PORT', String(req.remotePort)])
@@ -229,7 +235,7 @@ export function buildCgiParams (req: CgiRequestInfo, loc: ScriptLocation, opts: 
       // into a name, and HTTP_PROXY stays unset whoever tries to set it (httpoxy)
       const cgiName = cgiVariableName(name)
       if (cgiName === '' || cgiName === 'HTTP_PROXY') continue
-      params.push([cgiName, value])
+      params.push([cgiName, toByteString(value)])
     }
   }
   return params
