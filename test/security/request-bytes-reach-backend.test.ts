@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import fastcgi from '../../plugin'
-import { hasPhpCgi, startPhpCgi } from '../helpers/php'
+import { findBinary, hasPhpCgi, hasPhpFpm, startPhpCgi, startPhpFpm } from '../helpers/php'
 import { hasLighttpd, startLighttpd } from '../helpers/lighttpd'
 import { makeTempDir } from '../helpers/tmp'
 import type { TeardownHost } from '../helpers/tmp'
@@ -95,4 +95,19 @@ t.test('reply.fastcgi params are text: sent as their UTF-8 bytes', { skip: !hasP
   t.equal(got.APP_TEXT, hex('Grüße €'), 'application text as UTF-8')
   t.equal(got.HTTP_X_NAME, hex('é'), 'header bytes unchanged beside it')
   t.equal(got.SCRIPT_FILENAME, hex(join(dir, 'hex.php')), 'a scriptFilename with non-ASCII names its file')
+})
+
+t.test('the same bytes through php-fpm and through php-cgi spawned by the plugin', async (t) => {
+  const { root } = docroot(t)
+  const expected = { HTTP_X_NAME: hex('é€ñ'), cookie_c: hex('€uro'), SCRIPT_NAME: hex('/café/hex.php'), PATH_INFO: hex('/€') }
+  await t.test('php-fpm', { skip: !hasPhpFpm() && 'php-fpm missing' }, async (t) => {
+    const fpm = await startPhpFpm(t, { children: 1 })
+    const { port } = await listenWithPlugin(t, { documentRoot: root, server: { '.php': [fpm.options] } })
+    t.match(await hexOverRaw(port), expected)
+  })
+  await t.test('spawned php-cgi', { skip: !hasPhpCgi() && 'php-cgi missing' }, async (t) => {
+    const socket = join(makeTempDir(t, 'ffcgi-bytes-sock-'), 'php.sock')
+    const { port } = await listenWithPlugin(t, { documentRoot: root, server: { '.php': [{ binPath: findBinary('php-cgi') as string, socket, maxProcs: 1 }] } })
+    t.match(await hexOverRaw(port), expected)
+  })
 })
