@@ -3,6 +3,8 @@
 import { originForm } from './url-path'
 import { toByteString } from './byte-string'
 import { isValidHost } from './host'
+import { REMOTE_USER_VARIABLES, remoteUserParams } from './remote-user'
+import type { RemoteUser } from './remote-user'
 import { BadRequestError } from '../errors'
 
 /**
@@ -56,6 +58,8 @@ export interface CgiParamsOptions {
   readonly role: 'responder' | 'authorizer'
   /** lighttpd strip-request-uri (a trailing `/` is ignored) */
   readonly stripRequestUri?: string | undefined
+  /** who the application's authentication says the client is: REMOTE_USER, AUTH_TYPE */
+  readonly remoteUser?: RemoteUser | undefined
   /** env list, sent last: authorizer Variable-* results, application extras; values are text */
   readonly extraVariables?: readonly (readonly [string, string])[] | undefined
   /** REDIRECT_STATUS; '200' unless an error handler runs */
@@ -255,12 +259,16 @@ export function buildCgiParams (req: CgiRequestInfo, loc: ScriptLocation, opts: 
   params.push(['REMOTE_ADDR', req.remoteAddress])
   params.push(['REMOTE_PORT', String(req.remotePort)])
   appendHeaders(params, req.headers)
+  const authenticated = remoteUserParams(opts.remoteUser)
+  for (const pair of authenticated) params.push(pair)
   if (opts.extraVariables !== undefined) {
     for (const [name, value] of opts.extraVariables) {
       // encoded as lighttpd does for its env list: an authorizer cannot smuggle `=` or NUL
       // into a name, and HTTP_PROXY stays unset whoever tries to set it (httpoxy)
       const cgiName = cgiVariableName(name)
       if (cgiName === '' || cgiName === 'HTTP_PROXY') continue
+      // the authenticated identity is not for an extra variable to change
+      if (authenticated.length > 0 && REMOTE_USER_VARIABLES.has(cgiName)) continue
       params.push([cgiName, toByteString(value)])
     }
   }
