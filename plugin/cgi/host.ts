@@ -8,14 +8,18 @@
 // an optional port is digits. We also accept `_` in a label (container and service names
 // carry it; it is no path or URL syntax), where lighttpd refuses it.
 
+// Nearly every request of a site names the same Host: the last good one is remembered.
+let lastValid = ''
+
 /** True when `value` (already lower- or mixed-case, as received) is host[:port]. */
 export function isValidHost (value: string): boolean {
+  if (value === lastValid) return true
   if (value.length === 0 || value.length > 1024) return false
   const end = value.charCodeAt(0) === 0x5b /* [ */ ? ipLiteralEnd(value) : hostNameEnd(value)
   if (end === -1) return false
-  if (end === value.length) return true
-  if (value.charCodeAt(end) !== 0x3a /* : */) return false
-  return isPort(value, end + 1)
+  if (end !== value.length && (value.charCodeAt(end) !== 0x3a /* : */ || !isPort(value, end + 1))) return false
+  lastValid = value
+  return true
 }
 
 /** Index after `[...]`, or -1. */
