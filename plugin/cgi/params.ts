@@ -133,7 +133,7 @@ interface HeaderRule {
   readonly cgiName: string
   /** the header name lower-cased: two different ones under one cgiName are a conflict */
   readonly lower: string
-  /** joins repeats; undefined: the first value wins (Host) */
+  /** joins repeats; undefined for Host, which is never joined */
   readonly separator: string | undefined
   /** a well-known header this spelling stands in for (`X_Forwarded_For`), as the application reads it */
   readonly imitates?: string
@@ -177,7 +177,7 @@ function computeRule (header: string): HeaderRule | null {
   if (header === ':authority') return { cgiName: 'HTTP_HOST', lower: header, separator: undefined }
   if (header === '' || header.charCodeAt(0) === 0x3a) return null
   const lower = header.toLowerCase()
-  // one Host only: a repeated Host (or one beside :authority) never becomes `a, b`
+  // one Host only: never joined into `a, b` (a repeated Host is a 400, one beside :authority loses)
   if (lower === 'host') return { cgiName: 'HTTP_HOST', lower, separator: undefined }
   // Transfer-Encoding: the gateway re-frames the body; Expect: Node answers 100-continue;
   // Proxy: httpoxy, a client must never set the backend's HTTP_PROXY.
@@ -260,7 +260,7 @@ export function buildCgiParams (req: CgiRequestInfo, loc: ScriptLocation, opts: 
   params.push(['REMOTE_PORT', String(req.remotePort)])
   appendHeaders(params, req.headers)
   const authenticated = remoteUserParams(opts.remoteUser)
-  for (const pair of authenticated) params.push(pair)
+  for (const [name, value] of authenticated) params.push([name, value])
   if (opts.extraVariables !== undefined) {
     for (const [name, value] of opts.extraVariables) {
       // encoded as lighttpd does for its env list: an authorizer cannot smuggle `=` or NUL

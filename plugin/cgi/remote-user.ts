@@ -12,6 +12,8 @@ export interface RemoteUser {
   readonly authType?: string | undefined
 }
 
+const NONE: ReadonlyArray<readonly [string, string]> = []
+
 export const REMOTE_USER_VARIABLES: ReadonlySet<string> = new Set(['REMOTE_USER', 'AUTH_TYPE'])
 
 /**
@@ -19,8 +21,8 @@ export const REMOTE_USER_VARIABLES: ReadonlySet<string> = new Set(['REMOTE_USER'
  * holding a control character (a JWT `sub` of `admin\nX`, a NUL that C code would cut at) is
  * a 400 rather than passed on. An authType that is not a token is not sent.
  */
-export function remoteUserParams (remote: RemoteUser | undefined): Array<[string, string]> {
-  if (remote === undefined || remote.user === '') return []
+export function remoteUserParams (remote: RemoteUser | undefined): ReadonlyArray<readonly [string, string]> {
+  if (remote === undefined || remote.user === '') return NONE
   if (hasControl(remote.user)) throw new BadRequestError('the authenticated user name holds a control character')
   const params: Array<[string, string]> = [['REMOTE_USER', toByteString(remote.user)]]
   const authType = remote.authType
