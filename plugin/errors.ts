@@ -14,6 +14,8 @@ export const BackendStartError = createError<'FST_FASTCGI_BACKEND_START', 500, [
 // Request-side problems
 export const BadRequestPathError = createError<'FST_FASTCGI_BAD_PATH', 400, [string]>(
   'FST_FASTCGI_BAD_PATH', 'Bad request path: %s', 400)
+export const BadRequestError = createError<'FST_FASTCGI_BAD_REQUEST', 400, [string]>(
+  'FST_FASTCGI_BAD_REQUEST', 'Bad request: %s', 400)
 export const ScriptNotFoundError = createError<'FST_FASTCGI_NOT_FOUND', 404, [string]>(
   'FST_FASTCGI_NOT_FOUND', 'Script not found: %s', 404)
 export const BodyTooLargeError = createError<'FST_FASTCGI_BODY_TOO_LARGE', 413, [number]>(

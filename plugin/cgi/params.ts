@@ -1,7 +1,17 @@
 // The CGI/1.1 environment lighttpd 1.4.69 sends (reference 2.4, 3.1, 3.2), in its order:
 // some backends (lighttpd's own test responder among them) depend on the order.
 import { originForm } from './url-path'
+import { toByteString } from './byte-string'
+import { isValidHost } from './host'
+import { REMOTE_USER_VARIABLES, remoteUserParams } from './remote-user'
+import type { RemoteUser } from './remote-user'
+import { BadRequestError } from '../errors'
 
+/**
+ * rawTarget, query and header values are byte strings (one code unit per byte, as Node reads
+ * them); path, serverSoftware and serverName are text. buildCgiParams sends both as the bytes
+ * they stand for (byte-string.ts).
+ */
 export interface CgiRequestInfo {
   readonly method: string
   /** request-target as received, for REQUEST_URI */
@@ -48,7 +58,9 @@ export interface CgiParamsOptions {
   readonly role: 'responder' | 'authorizer'
   /** lighttpd strip-request-uri (a trailing `/` is ignored) */
   readonly stripRequestUri?: string | undefined
-  /** env list, sent last: authorizer Variable-* results, application extras */
+  /** who the application's authentication says the client is: REMOTE_USER, AUTH_TYPE */
+  readonly remoteUser?: RemoteUser | undefined
+  /** env list, sent last: authorizer Variable-* results, application extras; values are text */
   readonly extraVariables?: readonly (readonly [string, string])[] | undefined
   /** REDIRECT_STATUS; '200' unless an error handler runs */
   readonly redirectStatus?: string | undefined
@@ -119,9 +131,31 @@ export function isGatewayVariable (cgiName: string): boolean {
 // How one request header name is sent; null where it never is.
 interface HeaderRule {
   readonly cgiName: string
-  /** joins repeats; undefined: the first value wins (Host) */
+  /** the header name lower-cased: two different ones under one cgiName are a conflict */
+  readonly lower: string
+  /** joins repeats; undefined for Host, which is never joined */
   readonly separator: string | undefined
+  /** a well-known header this spelling stands in for (`X_Forwarded_For`), as the application reads it */
+  readonly imitates?: string
 }
+
+/**
+ * Request headers whose CGI names applications and front proxies rely on (lighttpd 1.4.83
+ * knows these names too). A client spelling one with `_` or another separator (`X_Forwarded_For`)
+ * would plant HTTP_X_FORWARDED_FOR past a proxy that sets or strips `X-Forwarded-For`.
+ */
+const WELL_KNOWN_HEADERS: ReadonlySet<string> = new Set([
+  'accept', 'accept-encoding', 'accept-language', 'accept-ranges', 'age', 'allow', 'alt-svc',
+  'alt-used', 'authorization', 'cache-control', 'connection', 'content-encoding',
+  'content-length', 'content-location', 'content-range', 'content-security-policy',
+  'content-type', 'cookie', 'date', 'dnt', 'etag', 'expect', 'expires', 'forwarded', 'host',
+  'http2-settings', 'if-match', 'if-modified-since', 'if-none-match', 'if-range',
+  'if-unmodified-since', 'incremental', 'last-modified', 'link', 'location', 'onion-location',
+  'p3p', 'pragma', 'priority', 'range', 'referer', 'referrer-policy', 'server', 'set-cookie',
+  'status', 'strict-transport-security', 'te', 'transfer-encoding', 'upgrade',
+  'upgrade-insecure-requests', 'user-agent', 'vary', 'www-authenticate', 'x-content-type-options',
+  'x-forwarded-for', 'x-forwarded-proto', 'x-frame-options', 'x-xss-protection'
+])
 
 const NAME_CACHE_LIMIT = 256
 // Header names repeat across requests, so the conversion is cached; the bound keeps a client
@@ -140,18 +174,20 @@ function headerRule (header: string): HeaderRule | null {
 function computeRule (header: string): HeaderRule | null {
   // HTTP/2 has no Host header: its :authority is the Host (lighttpd sends it as HTTP_HOST,
   // and PHP applications build their URLs from it). Other pseudo-headers are not headers.
-  if (header === ':authority') return { cgiName: 'HTTP_HOST', separator: undefined }
+  if (header === ':authority') return { cgiName: 'HTTP_HOST', lower: header, separator: undefined }
   if (header === '' || header.charCodeAt(0) === 0x3a) return null
   const lower = header.toLowerCase()
-  // one Host only: a repeated Host (or one beside :authority) never becomes `a, b`
-  if (lower === 'host') return { cgiName: 'HTTP_HOST', separator: undefined }
+  // one Host only: never joined into `a, b` (a repeated Host is a 400, one beside :authority loses)
+  if (lower === 'host') return { cgiName: 'HTTP_HOST', lower, separator: undefined }
   // Transfer-Encoding: the gateway re-frames the body; Expect: Node answers 100-continue;
   // Proxy: httpoxy, a client must never set the backend's HTTP_PROXY.
   if (lower === 'transfer-encoding' || lower === 'expect' || lower === 'proxy') return null
-  if (lower === 'content-type') return { cgiName: 'CONTENT_TYPE', separator: ', ' }
+  if (lower === 'content-type') return { cgiName: 'CONTENT_TYPE', lower, separator: ', ' }
   const cgiName = 'HTTP_' + cgiVariableName(header)
   if (cgiName === 'HTTP_PROXY') return null
-  return { cgiName, separator: lower === 'cookie' ? '; ' : ', ' }
+  const rule = { cgiName, lower, separator: lower === 'cookie' ? '; ' : ', ' }
+  const dashed = lower.replace(/[^a-z0-9]/g, '-')
+  return dashed !== lower && WELL_KNOWN_HEADERS.has(dashed) ? { ...rule, imitates: dashed } : rule
 }
 
 /** The CGI name a request header is sent under, or undefined if it is never sent. */
@@ -202,52 +238,65 @@ export function buildCgiParams (req: CgiRequestInfo, loc: ScriptLocation, opts: 
   if (opts.redirectUri !== undefined) params.push(['REDIRECT_URI', opts.redirectUri])
   params.push(['REDIRECT_STATUS', opts.redirectStatus ?? '200'])
   if (responder) {
-    params.push(['SCRIPT_NAME', loc.scriptName])
+    params.push(['SCRIPT_NAME', toByteString(loc.scriptName)])
     if (loc.pathInfo !== '') {
-      params.push(['PATH_INFO', loc.pathInfo])
-      if (loc.pathTranslated !== undefined) params.push(['PATH_TRANSLATED', loc.pathTranslated])
+      params.push(['PATH_INFO', toByteString(loc.pathInfo)])
+      if (loc.pathTranslated !== undefined) params.push(['PATH_TRANSLATED', toByteString(loc.pathTranslated)])
     }
   }
-  params.push(['SCRIPT_FILENAME', loc.scriptFilename])
-  params.push(['DOCUMENT_ROOT', loc.documentRoot])
+  params.push(['SCRIPT_FILENAME', toByteString(loc.scriptFilename)])
+  params.push(['DOCUMENT_ROOT', toByteString(loc.documentRoot)])
   params.push(['REQUEST_METHOD', req.method])
   params.push(['SERVER_PROTOCOL', 'HTTP/' + req.httpVersion])
-  params.push(['SERVER_SOFTWARE', req.serverSoftware])
+  params.push(['SERVER_SOFTWARE', toByteString(req.serverSoftware)])
   params.push(['GATEWAY_INTERFACE', 'CGI/1.1'])
   params.push(['REQUEST_SCHEME', req.https ? 'https' : 'http'])
   if (req.https) params.push(['HTTPS', 'on'])
   params.push(['SERVER_PORT', String(req.serverPort)])
   params.push(['SERVER_ADDR', req.serverAddress])
-  const serverName = req.serverName === undefined || req.serverName === '' ? serverNameFrom(req.headers) : req.serverName
+  const serverName = req.serverName === undefined || req.serverName === '' ? serverNameFrom(req.headers) : toByteString(req.serverName)
   params.push(['SERVER_NAME', serverName])
   params.push(['REMOTE_ADDR', req.remoteAddress])
   params.push(['REMOTE_PORT', String(req.remotePort)])
   appendHeaders(params, req.headers)
+  const authenticated = remoteUserParams(opts.remoteUser)
+  for (const [name, value] of authenticated) params.push([name, value])
   if (opts.extraVariables !== undefined) {
     for (const [name, value] of opts.extraVariables) {
       // encoded as lighttpd does for its env list: an authorizer cannot smuggle `=` or NUL
       // into a name, and HTTP_PROXY stays unset whoever tries to set it (httpoxy)
       const cgiName = cgiVariableName(name)
       if (cgiName === '' || cgiName === 'HTTP_PROXY') continue
-      params.push([cgiName, value])
+      // the authenticated identity is not for an extra variable to change
+      if (authenticated.length > 0 && REMOTE_USER_VARIABLES.has(cgiName)) continue
+      params.push([cgiName, toByteString(value)])
     }
   }
   return params
 }
 
 function appendHeaders (params: Array<[string, string]>, headers: CgiRequestInfo['headers']): void {
-  // Merging by CGI name rather than by header name also folds spellings that collide
-  // (`X_Under` / `X-Under`), where 1.4.69 would send the variable twice. A request has a
-  // handful of headers: a scan of those already added beats a Map per request, and a Map
-  // takes over only for requests with many.
+  // Merging by CGI name rather than by header name also catches spellings that collide
+  // (`X_Under` / `X-Under`): those are a 400, as in lighttpd 1.4.83, because joining them
+  // would let a client add to a variable a front proxy controls. A request has a handful of
+  // headers: a scan of those already added beats a Map per request, and a Map takes over
+  // only for requests with many.
   const first = params.length
+  const owners: string[] = []
+  let hosts = 0
   let seen: Map<string, number> | undefined
   if (headers.length > 24) seen = new Map()
   for (const [header, value] of headers) {
     if (value === '') continue
     const rule = headerRule(header)
     if (rule === null) continue
+    if (rule.imitates !== undefined) throw new BadRequestError(`request header ${quoteName(header)} would pass for ${rule.imitates}`)
     const name = rule.cgiName
+    if (name === 'HTTP_HOST') {
+      if (!isValidHost(value)) throw new BadRequestError(`${header === ':authority' ? ':authority' : 'Host'} is not a valid host[:port]`)
+      // which of two Hosts names the site is anyone's guess (a front proxy may take the other)
+      if (rule.lower === 'host' && ++hosts > 1) throw new BadRequestError('more than one Host header')
+    }
     let at = -1
     if (seen !== undefined) at = seen.get(name) ?? -1
     else {
@@ -261,9 +310,21 @@ function appendHeaders (params: Array<[string, string]>, headers: CgiRequestInfo
     if (at === -1) {
       seen?.set(name, params.length)
       params.push([name, value])
-    } else if (rule.separator !== undefined) {
-      const pair = params[at] as [string, string]
-      pair[1] = pair[1] + rule.separator + value
+      owners.push(header)
+      continue
     }
+    const owner = owners[at - first] as string
+    if (owner !== header && owner.toLowerCase() !== rule.lower) {
+      // HTTP/2's :authority beside a Host: the first is kept, as before
+      if (name === 'HTTP_HOST') continue
+      throw new BadRequestError(`request headers ${quoteName(owner)} and ${quoteName(header)} both become ${name}`)
+    }
+    // the same header repeated (never Host, counted above): joined as HTTP allows
+    const pair = params[at] as [string, string]
+    pair[1] = pair[1] + (rule.separator ?? ', ') + value
   }
+}
+
+function quoteName (name: string): string {
+  return JSON.stringify(name.length > 64 ? name.slice(0, 64) + '...' : name)
 }

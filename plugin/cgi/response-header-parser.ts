@@ -141,10 +141,14 @@ export class CgiHeaderParser {
         this.#status = this.#nphStatus(line)
         return
       }
+      // A folded line continues the previous header in HTTP/1.0 and is a new line to others
+      // (RFC 9112 5.2 deprecates it); a line without a colon is no header. Dropping either
+      // would let the client see a header block other than the one the backend meant.
+      const c = line.charCodeAt(0)
+      if (!first && (c === 0x20 || c === 0x09)) throw new BadResponseHeaderError(`folded (obs-fold) header line ${quote(line)}`)
       if (line.indexOf(':', i) === -1) {
-        // lighttpd: no headers at all is an error, a stray line later is not
         if (first) throw new BadResponseHeaderError(`first line is neither a header nor a status line: ${quote(line)}`)
-        return
+        throw new BadResponseHeaderError(`header line without a colon: ${quote(line)}`)
       }
       // never forward a name Node or a client would parse differently (`X-Bad : 1`, CTLs)
       throw new BadResponseHeaderError(`invalid header name in ${quote(line)}`)

@@ -55,7 +55,7 @@ function isAlpha (c: number): boolean {
 
 /**
  * Splits a request-target into decoded normalized path and raw query.
- * Throws BadRequestPathError for bad escapes, invalid UTF-8 and NUL bytes.
+ * Throws BadRequestPathError for bad escapes, invalid UTF-8, NUL and other control characters.
  */
 export function normalizeRequestTarget (rawTarget: string): RequestTarget {
   let target = originForm(rawTarget)
@@ -82,7 +82,7 @@ export function decodePath (raw: string): string {
   let needsBytes = false
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i)
-    if (c === 0) throw new BadRequestPathError('NUL byte in path')
+    if (isControl(c)) throw new BadRequestPathError(controlMessage(c))
     if (c === PERCENT || c > 0x7f) { needsBytes = true; break }
   }
   if (!needsBytes) return raw
@@ -104,7 +104,9 @@ export function decodePath (raw: string): string {
     } else {
       b = c
     }
-    if (b === 0) throw new BadRequestPathError('NUL byte in path')
+    // CR and LF in PATH_INFO (CVE-2019-11043) and other controls in a file name: lighttpd's
+    // url-ctrls-reject refuses them too
+    if (isControl(b)) throw new BadRequestPathError(controlMessage(b))
     if (b > 0x7f) ascii = false
     bytes[n++] = b
   }
@@ -114,6 +116,15 @@ export function decodePath (raw: string): string {
   } catch {
     throw new BadRequestPathError('path is not valid UTF-8')
   }
+}
+
+/** C0 controls and DEL; a decoded path holding one is refused. */
+function isControl (c: number): boolean {
+  return c < 0x20 || c === 0x7f
+}
+
+function controlMessage (c: number): string {
+  return c === 0 ? 'NUL byte in path' : `control character 0x${c.toString(16).padStart(2, '0')} in path`
 }
 
 function hexValue (c: number): number {

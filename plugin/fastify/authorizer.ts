@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import { buildCgiParams, cgiVariableName, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
 import { originForm } from '../cgi/url-path'
+import { textFromBytes } from '../cgi/byte-string'
 import { AuthorizerBodyTooLargeError, AuthorizerStatusError, InvalidOptionError } from '../errors'
 import type { FastcgiResponse } from '../client/exchange'
 import { RequestHint } from './dispatcher'
@@ -226,7 +227,7 @@ export class Authorizers {
           continue
         }
         const before = vars[cgiName]
-        vars[cgiName] = before === undefined ? value : `${before}, ${value}`
+        vars[cgiName] = before === undefined ? textFromBytes(value) : `${before}, ${textFromBytes(value)}`
       }
       markApproved(request, guard.mapping.key)
       if (host.docroot !== undefined) setAuthorizedDocroot(request, host.docroot)

@@ -1,5 +1,11 @@
 // FastCGI name-value pairs (spec 3.4): each length is one byte below 128, otherwise four
 // bytes big-endian with the high bit set.
+//
+// Names and values are byte strings: each UTF-16 code unit is one byte (0..255), the way Node
+// hands header values and request-targets to JavaScript (latin1). Encoding them as latin1
+// sends the client's bytes unchanged; encoding them as UTF-8 would encode a second time (`é`
+// sent as C3 A9 arrives as `Ã©`). Text (decoded paths, file names, application params) is
+// turned into its UTF-8 byte string by the cgi layer (toByteString) before it gets here.
 import { ProtocolError } from '../errors'
 
 export type NameValuePair = readonly [name: string, value: string]
@@ -27,11 +33,12 @@ export function encodeNameValuePairs (pairs: Iterable<NameValuePair>): Buffer {
   const encoded: Array<[number, number, string, string]> = []
   let total = 0
   for (const [name, value] of pairs) {
-    const nameLength = isAscii(name) ? name.length : Buffer.byteLength(name)
-    const valueLength = isAscii(value) ? value.length : Buffer.byteLength(value)
+    const nameLength = name.length
+    const valueLength = value.length
     if (nameLength > MAX_PAIR_LENGTH || valueLength > MAX_PAIR_LENGTH) {
-      throw new ProtocolError(`name-value pair ${name} is too long`)
+      throw new ProtocolError(`name-value pair ${name.slice(0, 64)} is too long`)
     }
+    if (!isByteString(name) || !isByteString(value)) throw new ProtocolError(`name-value pair ${name.slice(0, 64)} is not a byte string`)
     encoded.push([nameLength, valueLength, name, value])
     total += lengthSize(nameLength) + lengthSize(valueLength) + nameLength + valueLength
   }
@@ -40,15 +47,16 @@ export function encodeNameValuePairs (pairs: Iterable<NameValuePair>): Buffer {
   for (const [nameLength, valueLength, name, value] of encoded) {
     offset = writeLength(buf, offset, nameLength)
     offset = writeLength(buf, offset, valueLength)
-    offset += buf.write(name, offset, nameLength, 'utf8')
-    offset += buf.write(value, offset, valueLength, 'utf8')
+    offset += buf.write(name, offset, nameLength, 'latin1')
+    offset += buf.write(value, offset, valueLength, 'latin1')
   }
   return buf
 }
 
-function isAscii (text: string): boolean {
+/** Every code unit is a byte (latin1 would silently keep only the low byte of the others). */
+export function isByteString (text: string): boolean {
   for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 0x7f) return false
+    if (text.charCodeAt(i) > 0xff) return false
   }
   return true
 }
@@ -61,7 +69,7 @@ function readLength (buf: Buffer, offset: number): [length: number, next: number
   return [buf.readUInt32BE(offset) & MAX_PAIR_LENGTH, offset + 4]
 }
 
-/** Decodes a complete name-value block (the concatenated PARAMS or GET_VALUES content). */
+/** Decodes a complete name-value block (the concatenated PARAMS or GET_VALUES content) into byte strings. */
 export function decodeNameValuePairs (buf: Buffer): Array<[string, string]> {
   const pairs: Array<[string, string]> = []
   let offset = 0
@@ -71,8 +79,8 @@ export function decodeNameValuePairs (buf: Buffer): Array<[string, string]> {
     const end = afterValue + nameLength + valueLength
     if (end > buf.length) throw new ProtocolError('name-value pair runs past the end of its block')
     pairs.push([
-      buf.toString('utf8', afterValue, afterValue + nameLength),
-      buf.toString('utf8', afterValue + nameLength, end)
+      buf.toString('latin1', afterValue, afterValue + nameLength),
+      buf.toString('latin1', afterValue + nameLength, end)
     ])
     offset = end
   }

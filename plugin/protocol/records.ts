@@ -4,6 +4,7 @@ import { HEADER_LENGTH, KEEP_CONN, MAX_CONTENT_LENGTH, NULL_REQUEST_ID, RecordTy
 import type { Role } from './constants'
 import { encodeNameValuePairs, lengthSize, writeLength } from './name-value'
 import type { NameValuePair } from './name-value'
+import { ProtocolError } from '../errors'
 
 export function writeRecordHeader (buf: Buffer, offset: number, type: RecordType, requestId: number, contentLength: number, paddingLength = 0): number {
   buf[offset] = VERSION_1
@@ -131,7 +132,7 @@ function pairLength (pairs: Buffer, offset: number): number {
  */
 export function encodeRequestHead (requestId: number, role: Role, keepConn: boolean, params: Iterable<NameValuePair>, withoutBody: boolean): Buffer {
   const list = Array.isArray(params) ? params as readonly NameValuePair[] : [...params]
-  return encodeAsciiHead(requestId, role, keepConn, list, withoutBody) ?? encodeHeadFromPairs(requestId, role, keepConn, list, withoutBody)
+  return encodeOneRecordHead(requestId, role, keepConn, list, withoutBody) ?? encodeHeadFromPairs(requestId, role, keepConn, list, withoutBody)
 }
 
 /** Bytes around the params: BEGIN_REQUEST, the empty PARAMS record, and the empty STDIN when there is no body. */
@@ -153,12 +154,12 @@ function writeBeginRequest (buf: Buffer, requestId: number, role: Role, keepConn
 }
 
 /**
- * The usual case: ASCII params that fit one PARAMS record, copied character by character
- * straight into the head. No string is built and no buffer but the head is allocated (the
- * params are the largest allocation of a request otherwise). Undefined when a name or value
- * is not ASCII or the params do not fit one record: encodeHeadFromPairs then does it.
+ * The usual case: params that fit one PARAMS record, copied code unit by code unit straight
+ * into the head (each is one byte, see name-value.ts). No string is built and no buffer but
+ * the head is allocated (the params are the largest allocation of a request otherwise).
+ * Undefined when the params do not fit one record: encodeHeadFromPairs then does it.
  */
-function encodeAsciiHead (requestId: number, role: Role, keepConn: boolean, list: readonly NameValuePair[], withoutBody: boolean): Buffer | undefined {
+function encodeOneRecordHead (requestId: number, role: Role, keepConn: boolean, list: readonly NameValuePair[], withoutBody: boolean): Buffer | undefined {
   let pairsLength = 0
   for (let i = 0; i < list.length; i++) {
     const pair = list[i] as NameValuePair
@@ -176,24 +177,25 @@ function encodeAsciiHead (requestId: number, role: Role, keepConn: boolean, list
     const value = pair[1]
     offset = writeLength(buf, offset, name.length)
     offset = writeLength(buf, offset, value.length)
-    if ((offset = copyAscii(buf, offset, name)) < 0) return undefined
-    if ((offset = copyAscii(buf, offset, value)) < 0) return undefined
+    if ((offset = copyBytes(buf, offset, name)) < 0 || (offset = copyBytes(buf, offset, value)) < 0) {
+      throw new ProtocolError(`name-value pair ${name.slice(0, 64)} is not a byte string`)
+    }
   }
   writeHeadEnd(buf, offset, requestId, withoutBody)
   return buf
 }
 
-/** Copies an ASCII string; -1 at the first character that is not ASCII. */
-function copyAscii (buf: Buffer, offset: number, text: string): number {
+/** Copies a byte string; -1 at the first code unit that is not a byte. */
+function copyBytes (buf: Buffer, offset: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
-    if (c > 0x7f) return -1
+    if (c > 0xff) return -1
     buf[offset + i] = c
   }
   return offset + text.length
 }
 
-/** Any params: UTF-8, and split across PARAMS records of whole pairs when they exceed one. */
+/** Params too large for one record: split across PARAMS records of whole pairs. */
 function encodeHeadFromPairs (requestId: number, role: Role, keepConn: boolean, list: readonly NameValuePair[], withoutBody: boolean): Buffer {
   const pairs = encodeNameValuePairs(list)
   const segments = paramsSegments(pairs)

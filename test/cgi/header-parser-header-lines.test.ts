@@ -21,8 +21,12 @@ t.test('repeated headers stay separate pairs in order, names as sent', async (t)
   ])
 })
 
-t.test('later lines without a colon are ignored', async (t) => {
-  t.same(headers('X-A: 1\r\ngarbage line\r\n  folded?\r\nX-B: 2\r\n\r\n'), [['X-A', '1'], ['X-B', '2']])
+t.test('a later line without a colon, or a folded line, is a bad header block (502), never dropped', async (t) => {
+  const bad = { code: 'FST_FASTCGI_BAD_HEADER', statusCode: 502 }
+  t.throws(() => headers('X-A: 1\r\ngarbage line\r\nX-B: 2\r\n\r\n'), { ...bad, message: /without a colon/ })
+  t.throws(() => headers('X-A: 1\r\n  folded\r\nX-B: 2\r\n\r\n'), { ...bad, message: /folded/ })
+  t.throws(() => headers('X-A: 1\n\tmore: of X-A\n\n'), { ...bad, message: /folded/ }, 'a folded line holding a colon too')
+  t.throws(() => headers('Set-Cookie: a=1\nSet-Cookie b=2\n\n'), { ...bad, message: /without a colon/ })
 })
 
 t.test('only the first colon splits name and value', async (t) => {

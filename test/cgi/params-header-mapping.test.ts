@@ -15,8 +15,8 @@ function headerParams (headers: Array<[string, string]>): Array<[string, string]
 }
 
 t.test('HTTP_ + upper-case, non-alphanumerics become _', async (t) => {
-  t.same(headerParams([['x.dot+plus', 'a'], ['User-Agent', 'b'], ['x-9', 'c'], ['accept_encoding', 'd']]), [
-    ['HTTP_X_DOT_PLUS', 'a'], ['HTTP_USER_AGENT', 'b'], ['HTTP_X_9', 'c'], ['HTTP_ACCEPT_ENCODING', 'd']
+  t.same(headerParams([['x.dot+plus', 'a'], ['User-Agent', 'b'], ['x-9', 'c'], ['my_custom', 'd']]), [
+    ['HTTP_X_DOT_PLUS', 'a'], ['HTTP_USER_AGENT', 'b'], ['HTTP_X_9', 'c'], ['HTTP_MY_CUSTOM', 'd']
   ])
   t.equal(cgiVariableName('aZ09-_.~'), 'AZ09____')
   t.equal(cgiVariableName('ALREADY_OK'), 'ALREADY_OK')
@@ -62,9 +62,24 @@ t.test('repeated Cookie headers merge with "; "', async (t) => {
   t.same(headerParams([['Cookie', 'a=1'], ['X', 'x'], ['cookie', 'b=2']]), [['HTTP_COOKIE', 'a=1; b=2'], ['HTTP_X', 'x']])
 })
 
-t.test('spellings that collide on one CGI name merge instead of sending it twice', async (t) => {
-  t.same(headerParams([['X_Under', 'a'], ['X-Under', 'b'], ['x.under', 'c']]), [['HTTP_X_UNDER', 'a, b, c']])
-  t.same(headerParams([['Content_Length', '1'], ['Content-Length', '2']]), [['HTTP_CONTENT_LENGTH', '1, 2']])
+t.test('spellings that collide on one CGI name are a 400, never joined (lighttpd 1.4.83)', async (t) => {
+  const bad = { code: 'FST_FASTCGI_BAD_REQUEST', statusCode: 400 }
+  t.throws(() => headerParams([['X_Under', 'a'], ['X-Under', 'b']]), { ...bad, message: /"X_Under" and "X-Under" both become HTTP_X_UNDER/ })
+  t.throws(() => headerParams([['X-Under', 'a'], ['x.under', 'c']]), bad, 'any separator, either order')
+  t.throws(() => headerParams([['X_Under', 'a'], ['x.under', 'c']]), bad, 'two non-dash spellings (lighttpd lets these through)')
+  t.same(headerParams([['X_Under', 'a']]), [['HTTP_X_UNDER', 'a']], 'one spelling alone is its own header')
+  t.same(headerParams([['X_Under', ''], ['X-Under', 'b']]), [['HTTP_X_UNDER', 'b']], 'an empty value is not sent, so nothing collides')
+})
+
+t.test('a well-known header spelled with another separator is a 400 even alone (lighttpd 1.4.83)', async (t) => {
+  for (const name of ['X_Forwarded_For', 'x.forwarded.for', 'Content_Length', 'content_type', 'Accept_Encoding', 'Transfer_Encoding', 'HOST_']) {
+    if (name === 'HOST_') {
+      t.same(headerParams([[name, 'v']]), [['HTTP_HOST_', 'v']], 'host- is not a header anyone knows')
+      continue
+    }
+    t.throws(() => headerParams([[name, 'v']]), { code: 'FST_FASTCGI_BAD_REQUEST', message: /would pass for/ }, name)
+  }
+  t.same(headerParams([['X-Forwarded-For', '1.2.3.4']]), [['HTTP_X_FORWARDED_FOR', '1.2.3.4']], 'the real spelling passes')
 })
 
 t.test('HTTP/2 pseudo-headers are not request headers, except :authority, which is the Host', async (t) => {
@@ -72,7 +87,8 @@ t.test('HTTP/2 pseudo-headers are not request headers, except :authority, which 
     ['HTTP_HOST', 'h'],
     ['HTTP_ACCEPT', '*/*']
   ])
-  t.same(headerParams([[':authority', 'h'], ['host', 'h'], ['Host', 'other']]), [['HTTP_HOST', 'h']], 'one Host, the first, never joined')
+  t.same(headerParams([[':authority', 'h'], ['host', 'h']]), [['HTTP_HOST', 'h']], 'one Host, the first, never joined')
+  t.throws(() => headerParams([[':authority', 'h'], ['host', 'h'], ['Host', 'other']]), { code: 'FST_FASTCGI_BAD_REQUEST', message: /more than one Host/ })
 })
 
 t.test('the same name converts the same way on every call (cache)', async (t) => {
@@ -89,12 +105,14 @@ t.test('values are passed untouched', async (t) => {
 })
 
 t.test('repeats merge the same way for a few headers and for many', async (t) => {
-  const repeats: Array<[string, string]> = [['X-Rep', 'a'], ['Cookie', 'c=1'], ['x_rep', 'b'], ['cookie', 'd=2'], ['Host', 'h1'], ['host', 'h2']]
+  const repeats: Array<[string, string]> = [['X-Rep', 'a'], ['Cookie', 'c=1'], ['x-REP', 'b'], ['cookie', 'd=2'], ['Host', 'h1']]
   const few = headerParams(repeats)
   t.same(few, [['HTTP_X_REP', 'a, b'], ['HTTP_COOKIE', 'c=1; d=2'], ['HTTP_HOST', 'h1']])
   // past a couple dozen headers the merge looks names up in a map instead of scanning
   const filler: Array<[string, string]> = Array.from({ length: 30 }, (_, i) => [`X-Fill-${i}`, String(i)])
   const many = headerParams([...filler, ...repeats])
   t.same(many.slice(30), few, 'the same merged values after 30 other headers')
+  t.throws(() => headerParams([...filler, ['X_Fill_3', 'x']]), { code: 'FST_FASTCGI_BAD_REQUEST' }, 'collisions are found past the map threshold too')
+  t.throws(() => headerParams([...filler, ['Host', 'a'], ['host', 'b']]), { message: /more than one Host/ })
   t.equal(many.length, 33)
 })

@@ -51,3 +51,12 @@ t.test('a fragment is dropped', async (t) => {
   t.same(normalizeRequestTarget('/a.php#frag'), { path: '/a.php', query: '' })
   t.same(normalizeRequestTarget('/a.php?q=1#frag'), { path: '/a.php', query: 'q=1' })
 })
+
+t.test('control characters in the decoded path are a 400 (CVE-2019-11043: %0a in PATH_INFO)', async (t) => {
+  for (const escape of ['%0a', '%0A', '%0d', '%09', '%01', '%1f', '%1F', '%7f', '%7F', '%00']) {
+    t.throws(() => normalizeRequestTarget(`/index.php/x${escape}y`), { code: 'FST_FASTCGI_BAD_PATH', statusCode: 400 }, escape)
+  }
+  t.throws(() => normalizeRequestTarget('/a\u0001b'), { code: 'FST_FASTCGI_BAD_PATH' }, 'a raw control too')
+  t.same(normalizeRequestTarget('/p/%20%7e%2b?x=%0a'), { path: '/p/ ~+', query: 'x=%0a' }, 'space, ~ and + pass; the query is not a path')
+  t.same(normalizeRequestTarget('/%C2%85'), { path: '/\u0085', query: '' }, 'U+0085 is a character, not a C0 control byte')
+})

@@ -132,3 +132,18 @@ t.test('interim 1xx blocks: each block has its own limit, and an endless stream 
   t.equal(parsed?.head.status, 204)
   t.equal(parsed?.rest.toString(), 'body')
 })
+
+t.test('a colon-less or folded line anywhere after the first: BAD_HEADER, whatever the split', async (t) => {
+  const strayArb = fc.oneof(
+    valueArb.filter((v) => v !== '' && !v.includes(':')),
+    fc.tuple(fc.constantFrom(' ', '\t'), valueArb).map(([fold, v]) => fold + v)
+  )
+  fc.assert(fc.property(fc.array(fc.tuple(nameArb, valueArb), { minLength: 1, maxLength: 8 }), strayArb, fc.nat(), eolArb, cutsArb, (headers, stray, at, eol, cuts) => {
+    const lines = headers.map(([name, value]) => `${name}: ${value}`)
+    lines.splice(1 + (at % lines.length), 0, stray)
+    const bytes = Buffer.from(lines.join(eol) + eol + eol + 'body', 'latin1')
+    const got = parse(cutWith(bytes, cuts), 1 << 20)
+    return got.kind === 'error' && got.code === 'FST_FASTCGI_BAD_HEADER'
+  }), params(1000))
+  t.pass('never dropped, never a response')
+})

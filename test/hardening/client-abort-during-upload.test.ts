@@ -18,7 +18,9 @@ async function abortUpload (t: TeardownHost, app: FastifyInstance, port: number,
   await conn.write(head)
   const piece = Buffer.alloc(64 * 1024, 0x5a)
   for (let sent = 0; sent < sendBytes; sent += piece.length) await conn.write(piece)
-  for (let i = 0; i < 100 && app.fastcgi.backends().every((b) => b.load === 0); i++) await sleep(20)
+  // the upload reaches the backend a moment after its bytes were written: wait for that, bounded
+  const deadline = Date.now() + 5000
+  while (app.fastcgi.backends().every((b) => b.load === 0) && Date.now() < deadline) await sleep(10)
   const loads = app.fastcgi.backends().map((b) => b.load)
   conn.destroy()
   return loads

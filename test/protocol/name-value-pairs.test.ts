@@ -14,9 +14,22 @@ t.test('lengths of 128 and more use four bytes with the high bit set', async (t)
   t.same(decodeNameValuePairs(buf), [['N', value]])
 })
 
-t.test('boundary lengths 127, 128 and 70000 round trip, UTF-8 included', async (t) => {
-  const pairs: Array<[string, string]> = [['X'.repeat(127), 'y'.repeat(128)], ['BIG', 'z'.repeat(70000)], ['U', 'é€😀'], ['EMPTY', '']]
+t.test('boundary lengths 127, 128 and 70000 round trip, UTF-8 bytes included', async (t) => {
+  const utf8Bytes = Buffer.from('é€😀', 'utf8').toString('latin1')
+  const pairs: Array<[string, string]> = [['X'.repeat(127), 'y'.repeat(128)], ['BIG', 'z'.repeat(70000)], ['U', utf8Bytes], ['EMPTY', '']]
   t.same(decodeNameValuePairs(encodeNameValuePairs(pairs)), pairs)
+})
+
+t.test('names and values are byte strings: each code unit is sent as one byte, unchanged', async (t) => {
+  // `é` as Node reads its UTF-8 bytes C3 A9 from a header (latin1): two bytes, never re-encoded
+  t.same([...encodeNameValuePairs([['V', '\u00c3\u00a9']])], [1, 2, 0x56, 0xc3, 0xa9])
+  t.same([...encodeNameValuePairs([['V', '\u00ff\u0080']])], [1, 2, 0x56, 0xff, 0x80])
+  t.same(decodeNameValuePairs(Buffer.from([1, 2, 0x56, 0xc3, 0xa9])), [['V', '\u00c3\u00a9']])
+})
+
+t.test('a code unit above 0xff is no byte: refused, never truncated to its low byte', async (t) => {
+  t.throws(() => encodeNameValuePairs([['V', '€']]), { code: 'FST_FASTCGI_PROTOCOL' })
+  t.throws(() => encodeNameValuePairs([['\u0141', 'x']]), { code: 'FST_FASTCGI_PROTOCOL' })
 })
 
 t.test('a truncated block is a protocol error', async (t) => {

@@ -25,3 +25,15 @@ t.test('params over 64 KiB are split across records and nothing is lost', async 
   t.notOk(recs.some((r) => r.type === RecordType.STDIN), 'no STDIN when a body follows')
   t.same(parseBeginRequestBody(recs[0]!.content), { role: Role.AUTHORIZER, keepConn: false })
 })
+
+t.test('byte-string params reach the records as the same bytes, in one record and split', async (t) => {
+  // what Node hands over for a header whose UTF-8 bytes were `é€` (read as latin1)
+  const bytes = Buffer.from('é€', 'utf8')
+  const value = bytes.toString('latin1')
+  for (const filler of [0, 200_000]) {
+    const head = encodeRequestHead(1, Role.RESPONDER, true, [['HTTP_X', value], ['PAD', 'p'.repeat(filler)]], true)
+    const params = Buffer.concat(records(head).filter((r) => r.type === RecordType.PARAMS).map((r) => r.content))
+    t.ok(params.includes(Buffer.concat([Buffer.from([6, bytes.length]), Buffer.from('HTTP_X'), bytes])), `${filler === 0 ? 'one record' : 'split'}: C3 A9 E2 82 AC sent as they came`)
+  }
+  t.throws(() => encodeRequestHead(1, Role.RESPONDER, true, [['V', '€']], true), { code: 'FST_FASTCGI_PROTOCOL' }, 'text must be made bytes first')
+})
