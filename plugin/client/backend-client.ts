@@ -18,7 +18,7 @@ import { FastcgiExchange, isReplayable } from './exchange'
 import type { FastcgiResponse, RequestBody } from './exchange'
 import type { CancelTarget, Cancellation } from './cancellation'
 import type { NameValuePair, Role } from '../protocol'
-import { ClientAbortedError, PoolClosedError, PrematureCloseError, QueueFullError, QueueTimeoutError } from '../errors'
+import { ClientAbortedError, PoolClosedError, PrematureCloseError, StaleRecordError, QueueFullError, QueueTimeoutError } from '../errors'
 
 export interface BackendClientOptions {
   readonly address: BackendAddress
@@ -107,6 +107,8 @@ export interface BackendClientStats {
   readonly idle: number
   readonly open: number
   readonly retries: number
+  /** kept connections closed because bytes came that belonged to no request in progress */
+  readonly dirtyClosed: number
 }
 
 export class BackendClient {
@@ -117,6 +119,7 @@ export class BackendClient {
   private inFlight = 0
   private freshAwaitingFirstByte = 0
   private retries = 0
+  private dirtyClosed = 0
   private closed = false
   /** keepAlive 'auto' resolved by the probe, once per client */
   private probe: Promise<boolean> | undefined
@@ -133,7 +136,7 @@ export class BackendClient {
   }
 
   stats (): BackendClientStats {
-    return { inFlight: this.inFlight, queued: this.waiters.length, idle: this.idle.length, open: this.open.size, retries: this.retries }
+    return { inFlight: this.inFlight, queued: this.waiters.length, idle: this.idle.length, open: this.open.size, retries: this.retries, dirtyClosed: this.dirtyClosed }
   }
 
   /**
@@ -175,6 +178,8 @@ export class BackendClient {
    */
   private async send (req: BackendRequest, keepAlive: boolean, slot: Slot): Promise<FastcgiResponse> {
     try {
+      // a request cancelled before it starts never starts: no connection taken, nothing written
+      if (isCancelled(req)) throw new ClientAbortedError()
       const idle = this.takeIdle()
       if (idle !== undefined) {
         try {
@@ -184,7 +189,13 @@ export class BackendClient {
           this.retries++
         }
       }
-      return await this.exchange(await this.connect(req.connectTimeout ?? this.options.connectTimeout), req, keepAlive, true, slot)
+      const fresh = await this.connect(req.connectTimeout ?? this.options.connectTimeout)
+      if (isCancelled(req)) {
+        // cancelled while connecting: the connection has carried nothing and may serve another
+        this.keep(fresh)
+        throw new ClientAbortedError()
+      }
+      return await this.exchange(fresh, req, keepAlive, true, slot)
     } catch (err) {
       slot.release()
       throw err
@@ -237,13 +248,9 @@ export class BackendClient {
       req.cancellation?.unwatch(finished)
       // before a response, the caller decides (it may retry within the same slot)
       if (finished.responded) slot.release()
-      if (reusable) this.keep(connection)
+      if (reusable) connection.release(() => this.keep(connection))
     })
-    const cancellation = req.cancellation
-    if (cancellation !== undefined) {
-      if (cancellation.cancelled) exchange.onCancel()
-      else cancellation.watch(exchange)
-    }
+    req.cancellation?.watch(exchange)
     exchange.start()
     return exchange.head.then((response) => {
       uncount()
@@ -252,7 +259,8 @@ export class BackendClient {
       uncount()
       // A kept connection that the backend had already closed (php-fpm's pm.max_requests)
       // fails before any byte comes back: send the request again on a fresh connection.
-      if (!fresh && !exchange.receivedAnything && err instanceof PrematureCloseError &&
+      // So does one that still held a record meant for an earlier request.
+      if (!fresh && !exchange.receivedAnything && (err instanceof PrematureCloseError || err instanceof StaleRecordError) &&
         (isReplayable(req.body) || !exchange.bodyConsumed) && req.cancellation?.cancelled !== true) {
         throw new StaleConnectionError(err)
       }
@@ -280,12 +288,14 @@ export class BackendClient {
   }
 
   private forget (connection: BackendConnection): void {
+    if (connection.unclean) this.dirtyClosed++
     this.open.delete(connection)
     const index = this.idle.indexOf(connection)
     if (index !== -1) this.idle.splice(index, 1)
   }
 
   private takeSlot (cancellation: Cancellation | undefined): Promise<void> | void {
+    if (cancellation?.cancelled === true) throw new ClientAbortedError()
     if (this.inFlight < this.cap) {
       this.inFlight++
       return
@@ -294,8 +304,6 @@ export class BackendClient {
     return new Promise<void>((resolve, reject) => {
       const { queueTimeout } = this.options
       const waiter = new Waiter(this.waiters, cancellation, queueTimeout > 0 ? Date.now() + queueTimeout : Infinity, resolve, reject)
-      // a request cancelled before it got here stays queued, as it did with an aborted signal:
-      // the exchange it gets later is aborted at once
       cancellation?.watch(waiter)
       this.waiters.push(waiter)
       if (queueTimeout > 0 && this.queueTimer === undefined) this.armQueueTimer(queueTimeout)
@@ -364,6 +372,11 @@ function reportedMaxConns (values: Map<string, string> | undefined): number {
   if (text === undefined || !/^[0-9]{1,6}$/.test(text)) return Infinity
   const value = Number(text)
   return value >= 1 ? value : Infinity
+}
+
+/** A function, not a property test, because the flag changes across awaits. */
+function isCancelled (req: BackendRequest): boolean {
+  return req.cancellation?.cancelled === true
 }
 
 /** Internal: the request may be replayed on a fresh connection. */
