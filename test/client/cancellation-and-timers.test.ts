@@ -7,7 +7,7 @@ import t from 'tap'
 import { Readable } from 'node:stream'
 import { Cancellation } from '../../plugin/client/cancellation'
 import { startFaultServer, faults } from '../helpers/fault-server'
-import { makeClient, readWhole, responder, until } from './support'
+import { makeClient, readWhole, responder, until } from '../helpers/backend-client'
 
 t.test('cancelled before it starts, no idle connection: no connection, nothing sent', async (t) => {
   const server = await startFaultServer(t, faults.ok())

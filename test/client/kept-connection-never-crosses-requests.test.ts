@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { ProtocolStatus, RecordType, encodeEndRequest, encodeRecord, encodeStream } from '../../plugin/protocol'
 import { startFaultServer } from '../helpers/fault-server'
 import type { FaultConnection, FaultRequest } from '../helpers/fault-server'
-import { makeClient, readWhole, responder, until } from './support'
+import { makeClient, readWhole, responder, until } from '../helpers/backend-client'
 
 type Late = 'set-cookie stdout' | 'second end-request' | 'stderr'
 

@@ -12,7 +12,7 @@ import type { FaultConnection } from '../helpers/fault-server'
 import { PHP_FIXTURES, hasPhpFpm, startPhpFpm } from '../helpers/php'
 import { RecordType } from '../../plugin/protocol'
 import type { ReplayableBody } from '../../plugin/client/exchange'
-import { makeClient, readWhole, responder } from './support'
+import { makeClient, readWhole, responder } from '../helpers/backend-client'
 
 /** A body that yields its chunks slowly, the first one only after `firstAfterMs`. */
 function slowBody (chunks: Buffer[], firstAfterMs: number, gapMs = 5): Readable {

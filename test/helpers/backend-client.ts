@@ -5,7 +5,7 @@ import type { BackendClientOptions, BackendRequest } from '../../plugin/client/b
 import type { BackendAddress } from '../../plugin/client/address'
 import type { FastcgiResponse } from '../../plugin/client/exchange'
 import { Role } from '../../plugin/protocol'
-import type { TeardownHost } from '../helpers/tmp'
+import type { TeardownHost } from './tmp'
 
 export function makeClient (t: TeardownHost, address: BackendAddress, overrides: Partial<BackendClientOptions> = {}): BackendClient {
   const client = new BackendClient({
