@@ -117,6 +117,26 @@ class ResponseBody extends Readable {
 
 type Phase = 'head' | 'body' | 'done'
 
+/** Body bytes received but not handed on yet. */
+class PendingBytes {
+  private chunks: Buffer[] = []
+  bytes = 0
+
+  add (chunk: Buffer): void {
+    this.chunks.push(chunk)
+    this.bytes += chunk.length
+  }
+
+  /** All of them as one buffer (no copy for a single chunk); empties the list. */
+  take (): Buffer {
+    const { chunks } = this
+    const whole = chunks.length === 0 ? EMPTY_BODY : chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, this.bytes)
+    this.chunks = []
+    this.bytes = 0
+    return whole
+  }
+}
+
 export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListener {
   /** Any record received: from then on a failure is the backend's, not a stale kept connection. */
   receivedAnything = false
@@ -129,8 +149,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
   /** the parsed head, held until it is delivered (see the top of this file) */
   private parsedHead: CgiResponseHead | undefined
   /** body bytes not yet handed on: before delivery, all of them; after, those of the current read */
-  private pending: Buffer[] = []
-  private pendingBytes = 0
+  private readonly pending = new PendingBytes()
   /** the head promise is settled */
   private delivered = false
   private body: ResponseBody | undefined
@@ -252,8 +271,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     this.receivedAnything = true
     this.timer.refresh('read')
     if (this.phase === 'body') {
-      this.pending.push(chunk)
-      this.pendingBytes += chunk.length
+      this.pending.add(chunk)
       return
     }
     if (this.phase !== 'head') return
@@ -269,8 +287,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     this.responded = true
     this.parsedHead = parsed.head
     if (parsed.rest.length > 0) {
-      this.pending.push(parsed.rest)
-      this.pendingBytes += parsed.rest.length
+      this.pending.add(parsed.rest)
     }
   }
 
@@ -283,7 +300,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     if (this.parsedHead === undefined) return
     // a body that is already large streams at once: waiting for its end would mean holding
     // and then copying all of it into one buffer
-    if (this.phase === 'done' || this.pendingBytes >= COMPLETE_RESPONSE_LIMIT) {
+    if (this.phase === 'done' || this.pending.bytes >= COMPLETE_RESPONSE_LIMIT) {
       this.deliver()
       return
     }
@@ -305,7 +322,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     if (this.delivered || this.parsedHead === undefined) return
     const head = this.settle() as CgiResponseHead
     if (this.phase === 'done') {
-      this.resolveHead(new BackendResponse(head, this.takePending(), undefined))
+      this.resolveHead(new BackendResponse(head, this.pending.take(), undefined))
       return
     }
     // _destroy runs after every body, ended ones included: build the error only when it is needed
@@ -316,20 +333,8 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     this.flushPending()
   }
 
-  private takePending (): Buffer {
-    const { pending } = this
-    const whole = pending.length === 0 ? EMPTY_BODY : pending.length === 1 ? pending[0] as Buffer : Buffer.concat(pending, this.pendingBytes)
-    this.dropPending()
-    return whole
-  }
-
-  private dropPending (): void {
-    this.pending = []
-    this.pendingBytes = 0
-  }
-
   private flushPending (): void {
-    if (this.pendingBytes > 0 && this.body !== undefined) this.pushBody(this.takePending())
+    if (this.pending.bytes > 0 && this.body !== undefined) this.pushBody(this.pending.take())
   }
 
   onStderr (chunk: Buffer): void {
@@ -398,7 +403,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     this.finish(false)
     if (!this.delivered) {
       this.settle()
-      this.dropPending()
+      this.pending.take()
       this.rejectHead(err)
     } else this.body?.destroy(err)
   }
