@@ -54,6 +54,8 @@ export const BadChunkedBodyError = createError<'FST_FASTCGI_BAD_CHUNKED', 502, [
   'FST_FASTCGI_BAD_CHUNKED', 'Bad chunked body from backend: %s', 502)
 export const PrematureCloseError = createError<'FST_FASTCGI_PREMATURE_CLOSE', 502, [string, Cause?]>(
   'FST_FASTCGI_PREMATURE_CLOSE', 'FastCGI backend closed the connection early: %s', 502)
+export const StaleRecordError = createError<'FST_FASTCGI_STALE_RECORD', 502, [string]>(
+  'FST_FASTCGI_STALE_RECORD', 'FastCGI backend sent bytes that belong to no request in progress: %s', 502)
 export const RequestRejectedError = createError<'FST_FASTCGI_REQUEST_REJECTED', 502, [string]>(
   'FST_FASTCGI_REQUEST_REJECTED', 'FastCGI backend rejected the request: %s', 502)
 export const TooManyRedirectsError = createError<'FST_FASTCGI_TOO_MANY_REDIRECTS', 502, [number]>(

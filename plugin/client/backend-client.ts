@@ -3,11 +3,20 @@
 // worker recycling invisible to clients.
 //
 // Kept connections are dangerous with prefork backends (php-fpm, php-cgi): each one pins a
-// worker, so a new connection opened while the workers sit on our idle ones waits in the
-// accept queue until something closes (nginx's fastcgi_keep_conn p99 of seconds). Hence:
-// an idle connection is always used before a new one is opened, and a connection coming
-// back while a fresh connection is still waiting for its first byte is closed, not kept,
-// which frees the worker that the waiting connection needs.
+// worker, and the backend is often shared (several gateway processes, lighttpd, a cron job on
+// one php-fpm pool). Nobody else may wait for a worker that sits on our idle connection, so
+// an idle connection is kept only while it is likely to be used at once:
+// - it lingers at most keepAliveLinger (100 ms; keepAliveTimeout when that is shorter) after
+//   its last request: continuous load reuses it within microseconds, and a pause gives every
+//   worker back to the other clients of the backend at once;
+// - idle connections never exceed keepAliveMaxIdle, nor, when the backend's capacity is known
+//   (maxConcurrency or its FCGI_MAX_CONNS), capacity - 1, beyond what requests already
+//   holding a slot will take: a burst's connections do not all stay;
+// - the backend looks short (a fresh connection of ours still waits for its first byte, or a
+//   connect is refused as overloaded or times out): connections coming back are closed, and
+//   so are the idle ones, which frees the workers the waiting connection needs;
+// - an idle connection is always used before a new one is opened, newest first, so that the
+//   oldest ones time out.
 import type { Readable } from 'node:stream'
 import type { BackendAddress } from './address'
 import { formatAddress } from './address'
@@ -18,7 +27,7 @@ import { FastcgiExchange, isReplayable } from './exchange'
 import type { FastcgiResponse, RequestBody } from './exchange'
 import type { CancelTarget, Cancellation } from './cancellation'
 import type { NameValuePair, Role } from '../protocol'
-import { ClientAbortedError, PoolClosedError, PrematureCloseError, QueueFullError, QueueTimeoutError } from '../errors'
+import { ClientAbortedError, ConnectTimeoutError, OverloadedError, PoolClosedError, PrematureCloseError, StaleRecordError, QueueFullError, QueueTimeoutError } from '../errors'
 
 export interface BackendClientOptions {
   readonly address: BackendAddress
@@ -31,8 +40,13 @@ export interface BackendClientOptions {
   /** reuse connections; 'auto': only when the backend answers FCGI_GET_VALUES (see probe-values) */
   readonly keepAlive: KeepAlive
   readonly keepAliveMaxIdle: number
-  /** ms an idle kept connection stays open */
+  /** ms an idle kept connection stays open at most */
   readonly keepAliveTimeout: number
+  /**
+   * ms an idle kept connection stays open after its last request when no other request takes
+   * it (the effective idle time is the smaller of this and keepAliveTimeout); default 100
+   */
+  readonly keepAliveLinger?: number
   /**
    * requests in flight at once (php-fpm: pm.max_children); Infinity = no cap; 'auto': the
    * backend's FCGI_MAX_CONNS where the keepAlive 'auto' probe gets one, else no cap
@@ -64,6 +78,9 @@ export interface BackendRequest {
 }
 
 export type KeepAlive = boolean | 'auto'
+
+/** Default keepAliveLinger: far above the gap between requests under load, far below what another client of the backend should wait. */
+export const KEEP_ALIVE_LINGER = 100
 
 /** ms the FCGI_GET_VALUES probe of keepAlive: 'auto' waits for an answer */
 const PROBE_TIMEOUT = 500
@@ -107,6 +124,8 @@ export interface BackendClientStats {
   readonly idle: number
   readonly open: number
   readonly retries: number
+  /** kept connections closed because bytes came that belonged to no request in progress */
+  readonly dirtyClosed: number
 }
 
 export class BackendClient {
@@ -117,6 +136,7 @@ export class BackendClient {
   private inFlight = 0
   private freshAwaitingFirstByte = 0
   private retries = 0
+  private dirtyClosed = 0
   private closed = false
   /** keepAlive 'auto' resolved by the probe, once per client */
   private probe: Promise<boolean> | undefined
@@ -133,7 +153,7 @@ export class BackendClient {
   }
 
   stats (): BackendClientStats {
-    return { inFlight: this.inFlight, queued: this.waiters.length, idle: this.idle.length, open: this.open.size, retries: this.retries }
+    return { inFlight: this.inFlight, queued: this.waiters.length, idle: this.idle.length, open: this.open.size, retries: this.retries, dirtyClosed: this.dirtyClosed }
   }
 
   /**
@@ -175,6 +195,8 @@ export class BackendClient {
    */
   private async send (req: BackendRequest, keepAlive: boolean, slot: Slot): Promise<FastcgiResponse> {
     try {
+      // a request cancelled before it starts never starts: no connection taken, nothing written
+      if (isCancelled(req)) throw new ClientAbortedError()
       const idle = this.takeIdle()
       if (idle !== undefined) {
         try {
@@ -184,7 +206,13 @@ export class BackendClient {
           this.retries++
         }
       }
-      return await this.exchange(await this.connect(req.connectTimeout ?? this.options.connectTimeout), req, keepAlive, true, slot)
+      const fresh = await this.connectOrFreeIdle(req.connectTimeout ?? this.options.connectTimeout)
+      if (isCancelled(req)) {
+        // cancelled while connecting: the connection has carried nothing and may serve another
+        this.keep(fresh)
+        throw new ClientAbortedError()
+      }
+      return await this.exchange(fresh, req, keepAlive, true, slot)
     } catch (err) {
       slot.release()
       throw err
@@ -197,13 +225,27 @@ export class BackendClient {
     if (this.queueTimer !== undefined) clearTimeout(this.queueTimer)
     this.queueTimer = undefined
     for (const waiter of this.waiters.splice(0)) waiter.reject(new PoolClosedError())
-    for (const connection of this.idle.splice(0)) connection.destroy()
+    this.closeIdle()
   }
 
   /** Drops every connection, busy ones included. */
   destroy (): void {
     this.close()
     for (const connection of [...this.open]) connection.destroy()
+  }
+
+  /** A backend too busy to accept a connection gets the workers our idle connections hold. */
+  private async connectOrFreeIdle (timeout: number): Promise<BackendConnection> {
+    try {
+      return await this.connect(timeout)
+    } catch (err) {
+      if (err instanceof OverloadedError || err instanceof ConnectTimeoutError) this.closeIdle()
+      throw err
+    }
+  }
+
+  private closeIdle (): void {
+    for (const connection of this.idle.splice(0)) connection.destroy()
   }
 
   private async connect (timeout: number): Promise<BackendConnection> {
@@ -237,13 +279,9 @@ export class BackendClient {
       req.cancellation?.unwatch(finished)
       // before a response, the caller decides (it may retry within the same slot)
       if (finished.responded) slot.release()
-      if (reusable) this.keep(connection)
+      if (reusable) connection.release(() => this.keep(connection))
     })
-    const cancellation = req.cancellation
-    if (cancellation !== undefined) {
-      if (cancellation.cancelled) exchange.onCancel()
-      else cancellation.watch(exchange)
-    }
+    req.cancellation?.watch(exchange)
     exchange.start()
     return exchange.head.then((response) => {
       uncount()
@@ -252,7 +290,8 @@ export class BackendClient {
       uncount()
       // A kept connection that the backend had already closed (php-fpm's pm.max_requests)
       // fails before any byte comes back: send the request again on a fresh connection.
-      if (!fresh && !exchange.receivedAnything && err instanceof PrematureCloseError &&
+      // So does one that still held a record meant for an earlier request.
+      if (!fresh && !exchange.receivedAnything && (err instanceof PrematureCloseError || err instanceof StaleRecordError) &&
         (isReplayable(req.body) || !exchange.bodyConsumed) && req.cancellation?.cancelled !== true) {
         throw new StaleConnectionError(err)
       }
@@ -262,13 +301,24 @@ export class BackendClient {
 
   private keep (connection: BackendConnection): void {
     if (connection.closed) return
-    if (this.closed || this.freshAwaitingFirstByte > 0 || this.idle.length >= this.options.keepAliveMaxIdle) {
+    if (this.closed || this.freshAwaitingFirstByte > 0 || this.idle.length >= this.idleLimit(connection)) {
       connection.destroy()
       return
     }
     this.idle.push(connection)
-    connection.startIdleTimer(this.options.keepAliveTimeout)
+    const { keepAliveTimeout, keepAliveLinger = KEEP_ALIVE_LINGER } = this.options
+    connection.startIdleTimer(Math.min(keepAliveTimeout, keepAliveLinger))
     this.wakeWaiter()
+  }
+
+  /** How many idle connections may stay, with `returning` not counted as busy. */
+  private idleLimit (returning: BackendConnection): number {
+    const { keepAliveMaxIdle } = this.options
+    const capacity = Number.isFinite(this.cap) && this.cap > 1 ? this.cap - 1 : keepAliveMaxIdle
+    // requests that hold a slot but no connection yet (woken from the queue) will take one each
+    const busy = this.open.size - this.idle.length - (this.open.has(returning) ? 1 : 0)
+    const wanted = Math.max(0, this.inFlight - busy)
+    return Math.min(keepAliveMaxIdle, Math.max(capacity, wanted))
   }
 
   private takeIdle (): BackendConnection | undefined {
@@ -280,12 +330,14 @@ export class BackendClient {
   }
 
   private forget (connection: BackendConnection): void {
+    if (connection.unclean) this.dirtyClosed++
     this.open.delete(connection)
     const index = this.idle.indexOf(connection)
     if (index !== -1) this.idle.splice(index, 1)
   }
 
   private takeSlot (cancellation: Cancellation | undefined): Promise<void> | void {
+    if (cancellation?.cancelled === true) throw new ClientAbortedError()
     if (this.inFlight < this.cap) {
       this.inFlight++
       return
@@ -294,8 +346,6 @@ export class BackendClient {
     return new Promise<void>((resolve, reject) => {
       const { queueTimeout } = this.options
       const waiter = new Waiter(this.waiters, cancellation, queueTimeout > 0 ? Date.now() + queueTimeout : Infinity, resolve, reject)
-      // a request cancelled before it got here stays queued, as it did with an aborted signal:
-      // the exchange it gets later is aborted at once
       cancellation?.watch(waiter)
       this.waiters.push(waiter)
       if (queueTimeout > 0 && this.queueTimer === undefined) this.armQueueTimer(queueTimeout)
@@ -364,6 +414,11 @@ function reportedMaxConns (values: Map<string, string> | undefined): number {
   if (text === undefined || !/^[0-9]{1,6}$/.test(text)) return Infinity
   const value = Number(text)
   return value >= 1 ? value : Infinity
+}
+
+/** A function, not a property test, because the flag changes across awaits. */
+function isCancelled (req: BackendRequest): boolean {
+  return req.cancellation?.cancelled === true
 }
 
 /** Internal: the request may be replayed on a fresh connection. */

@@ -1,12 +1,20 @@
 // One socket to a backend and the decoder in front of it. It serves one request at a time
 // (we never multiplex: almost no backend supports it), and hands records to whichever
-// exchange is attached. A record that arrives while none is attached means the backend and
-// we disagree about the stream, so the socket is dropped rather than reused.
+// exchange is attached.
+//
+// A kept connection must never let anything cross from one request to the next. Each request
+// on it gets its own request id (1, 2, ... 65535, then 1 again), so a record the backend sends
+// late (STDOUT after END_REQUEST, a second END_REQUEST, STDERR) is recognised as not the
+// current request's. The connection goes back for reuse only when it is provably clean: the
+// read that carried END_REQUEST ended exactly there (no further record, not one byte of a
+// partial one). Any byte while idle, any byte after END_REQUEST, and any record for another
+// id make it unclean: it is closed and never reused, and the client counts it.
 import type net from 'node:net'
 import { RecordDecoder, RecordType, parseEndRequestBody } from '../protocol'
-import { PrematureCloseError, ProtocolError } from '../errors'
+import { PrematureCloseError, ProtocolError, StaleRecordError } from '../errors'
 
-export const REQUEST_ID = 1
+/** The highest request id; FastCGI ids are 16 bits and 0 is for management records. */
+const MAX_REQUEST_ID = 0xffff
 
 export interface RecordSink {
   onStdout (chunk: Buffer): void
@@ -22,7 +30,17 @@ export class BackendConnection {
   readonly decoder: RecordDecoder
   requestsServed = 0
   closed = false
+  /** Bytes came that belonged to no request in progress: closed for that reason. */
+  unclean = false
+  /** The id of the request in progress (or of the last one). */
+  requestId = 0
   private sink: RecordSink | undefined
+  /** END_REQUEST came in the read being decoded: nothing may follow it in that read. */
+  private endedInRead = false
+  /** Inside the socket's 'data' handler. */
+  private reading = false
+  /** Told at the end of the current read when the connection is clean (see release). */
+  private onClean: (() => void) | undefined
   private idleTimer: NodeJS.Timeout | undefined
   private idleMs = 0
   /** Date.now() when the connection last went idle; -1 while a request is on it */
@@ -33,15 +51,7 @@ export class BackendConnection {
     // move STDOUT bytes together inside them instead of copying
     this.decoder = new RecordDecoder((type, requestId, content) => this.onRecord(type, requestId, content), true)
     socket.setNoDelay(true)
-    socket.on('data', (chunk: Buffer) => {
-      const sink = this.sink
-      try {
-        this.decoder.push(chunk)
-      } catch (err) {
-        this.fail(err instanceof Error ? err : new ProtocolError(String(err)))
-      }
-      sink?.onReadEnd()
-    })
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
     socket.on('end', () => this.fail(new PrematureCloseError(`${name} closed the connection`)))
     socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new PrematureCloseError(`${name}: ${err.code ?? err.message}`, { cause: err })))
     socket.on('close', () => this.fail(new PrematureCloseError(`${name} closed the connection`)))
@@ -51,13 +61,28 @@ export class BackendConnection {
     return this.sink !== undefined
   }
 
-  attach (sink: RecordSink): void {
+  /** Puts a request on the connection; returns the request id it must use. */
+  attach (sink: RecordSink): number {
     this.idleSince = -1
     this.sink = sink
+    this.requestId = this.requestId >= MAX_REQUEST_ID ? 1 : this.requestId + 1
+    return this.requestId
   }
 
   detach (): void {
     this.sink = undefined
+  }
+
+  /**
+   * The request on it is over and the connection may serve again: `onClean` is told once the
+   * read that ended the request has ended with nothing after END_REQUEST; otherwise the
+   * connection is closed as unclean and `onClean` is never told.
+   */
+  release (onClean: () => void): void {
+    if (this.closed) return
+    if (this.reading) this.onClean = onClean
+    else if (this.decoder.idle) onClean()
+    else this.failUnclean(new StaleRecordError(`${this.name} left part of a record after the end of a request`))
   }
 
   /**
@@ -71,8 +96,38 @@ export class BackendConnection {
     if (this.idleTimer === undefined) this.armIdleTimer(ms)
   }
 
+  /** ms this connection has been idle (0 while a request is on it). */
+  idleFor (now: number): number {
+    return this.idleSince < 0 ? 0 : now - this.idleSince
+  }
+
   destroy (): void {
     this.fail(undefined)
+  }
+
+  private onData (chunk: Buffer): void {
+    const sink = this.sink
+    if (sink === undefined) {
+      // nothing is owed to us while idle: whatever this is, it is not for the next request
+      this.failUnclean(new StaleRecordError(`${this.name} sent ${chunk.length} bytes with no request in progress`))
+      return
+    }
+    this.reading = true
+    this.endedInRead = false
+    try {
+      this.decoder.push(chunk)
+    } catch (err) {
+      if (err instanceof StaleRecordError) this.failUnclean(err)
+      else this.fail(err instanceof Error ? err : new ProtocolError(String(err)))
+    }
+    this.reading = false
+    const onClean = this.onClean
+    this.onClean = undefined
+    if (this.endedInRead && !this.closed && !this.decoder.idle) {
+      this.failUnclean(new StaleRecordError(`${this.name} sent part of a record after the end of a request`))
+    }
+    sink.onReadEnd()
+    if (onClean !== undefined && !this.closed) onClean()
   }
 
   private armIdleTimer (ms: number): void {
@@ -98,9 +153,14 @@ export class BackendConnection {
 
   private onRecord (type: number, requestId: number, content: Buffer): void {
     const sink = this.sink
+    if (sink === undefined || this.endedInRead) {
+      throw new StaleRecordError(`${this.name} sent a record (type ${type}) after the end of request ${this.requestId}`)
+    }
+    // management records (id 0) are only ever asked for on a probe connection of their own
     if (type === RecordType.GET_VALUES_RESULT || type === RecordType.UNKNOWN_TYPE) return
-    if (sink === undefined) throw new ProtocolError(`${this.name} sent a record (type ${type}) with no request in progress`)
-    if (requestId !== REQUEST_ID) throw new ProtocolError(`${this.name} sent a record for request id ${requestId}, expected ${REQUEST_ID}`)
+    if (requestId !== this.requestId) {
+      throw new StaleRecordError(`${this.name} sent a record (type ${type}) for request id ${requestId} during request ${this.requestId}`)
+    }
     switch (type) {
       case RecordType.STDOUT:
         if (content.length > 0) sink.onStdout(content)
@@ -111,6 +171,7 @@ export class BackendConnection {
       case RecordType.END_REQUEST: {
         const { appStatus, protocolStatus } = parseEndRequestBody(content)
         this.sink = undefined
+        this.endedInRead = true
         this.requestsServed++
         sink.onEndRequest(appStatus, protocolStatus)
         return
@@ -120,9 +181,16 @@ export class BackendConnection {
     }
   }
 
+  private failUnclean (err: Error): void {
+    if (this.closed) return
+    this.unclean = true
+    this.fail(err)
+  }
+
   private fail (err: Error | undefined): void {
     if (this.closed) return
     this.closed = true
+    this.onClean = undefined
     this.stopIdleTimer()
     this.socket.destroy()
     const sink = this.sink

@@ -15,10 +15,13 @@
 import { Readable } from 'node:stream'
 import type { BackendConnection, RecordSink } from './connection'
 import type { CancelTarget } from './cancellation'
-import { REQUEST_ID } from './connection'
+import { RequestBodyPump, endOfStdin, writeStdin } from './request-body-pump'
+import type { BodyPumpListener } from './request-body-pump'
+import { ExchangeTimer } from './exchange-timer'
+import type { TimerPurpose } from './exchange-timer'
 import { CgiHeaderParser } from '../cgi/response-header-parser'
 import type { CgiResponseHead } from '../cgi/response-header-parser'
-import { HEADER_LENGTH, MAX_CONTENT_LENGTH, ProtocolStatus, RecordType, encodeRecordHeader, encodeRequestHead, writeRecordHeader } from '../protocol'
+import { MAX_CONTENT_LENGTH, ProtocolStatus, encodeRequestHead } from '../protocol'
 import type { NameValuePair, Role } from '../protocol'
 import { ClientAbortedError, OverloadedError, PrematureCloseError, ReadTimeoutError, RequestRejectedError, WriteTimeoutError } from '../errors'
 
@@ -90,11 +93,6 @@ export function isReplayable (body: RequestBody | undefined): boolean {
   return body === undefined || Buffer.isBuffer(body) || !(body instanceof Readable)
 }
 
-const EMPTY_STDIN = (() => {
-  const buf = Buffer.allocUnsafe(HEADER_LENGTH)
-  writeRecordHeader(buf, 0, RecordType.STDIN, REQUEST_ID, 0)
-  return buf
-})()
 
 // A socket read is up to 64 KiB: with Readable's default of 16 KiB, every push of a large
 // body would pause the backend socket and resume it again (two epoll_ctl calls per read)
@@ -119,32 +117,51 @@ class ResponseBody extends Readable {
 
 type Phase = 'head' | 'body' | 'done'
 
-export class FastcgiExchange implements RecordSink, CancelTarget {
+/** Body bytes received but not handed on yet. */
+class PendingBytes {
+  private chunks: Buffer[] = []
+  bytes = 0
+
+  add (chunk: Buffer): void {
+    this.chunks.push(chunk)
+    this.bytes += chunk.length
+  }
+
+  /** All of them as one buffer (no copy for a single chunk); empties the list. */
+  take (): Buffer {
+    const { chunks } = this
+    const whole = chunks.length === 0 ? EMPTY_BODY : chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, this.bytes)
+    this.chunks = []
+    this.bytes = 0
+    return whole
+  }
+}
+
+export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListener {
   /** Any record received: from then on a failure is the backend's, not a stale kept connection. */
   receivedAnything = false
-  /** A byte of a streamed body was taken: the request can no longer be replayed. */
-  bodyConsumed = false
   /** The header block was delivered to the caller. */
   responded = false
   private phase: Phase = 'head'
+  /** this request's id on its connection (see BackendConnection.attach) */
+  private requestId = 0
   private readonly parser: CgiHeaderParser
   /** the parsed head, held until it is delivered (see the top of this file) */
   private parsedHead: CgiResponseHead | undefined
   /** body bytes not yet handed on: before delivery, all of them; after, those of the current read */
-  private pending: Buffer[] = []
-  private pendingBytes = 0
+  private readonly pending = new PendingBytes()
   /** the head promise is settled */
   private delivered = false
-  private holdTimer: NodeJS.Timeout | undefined
   private body: ResponseBody | undefined
   private bodyPaused = false
+  /** the socket is full and request data waits for 'drain' */
+  private awaitingDrain = false
   private resolveHead!: (response: FastcgiResponse) => void
   private rejectHead!: (err: Error) => void
   readonly head: Promise<FastcgiResponse>
-  private readTimer: NodeJS.Timeout | undefined
-  private writeTimer: NodeJS.Timeout | undefined
-  /** Detaches from the request body stream; set while one is being sent. */
-  private stopSource: (() => void) | undefined
+  private readonly timer = new ExchangeTimer((purpose) => this.onTimer(purpose))
+  /** the request body on its way, while a stream is being sent */
+  private pump: RequestBodyPump | undefined
 
   constructor (
     private readonly connection: BackendConnection,
@@ -161,34 +178,36 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     this.head.catch(() => {})
   }
 
+  /** A byte of a streamed body was taken: the request can no longer be sent elsewhere. */
+  get bodyConsumed (): boolean {
+    return this.pump?.consumed ?? false
+  }
+
   start (): void {
     const { connection, options } = this
-    connection.attach(this)
-    if (options.readTimeout > 0) {
-      this.readTimer = setTimeout(() => this.onReadTimeout(), options.readTimeout)
-    }
+    this.requestId = connection.attach(this)
+    this.timer.set('read', options.readTimeout)
     const body = options.body
     // a stream's length is announced in CONTENT_LENGTH by the caller; here it only matters that it may be non-empty
     const bodyLength = body === undefined ? 0 : body instanceof Readable ? -1 : body.length
-    const inlineBody = Buffer.isBuffer(body) && body.length <= MAX_CONTENT_LENGTH ? body : undefined
     const socket = connection.socket
     socket.cork()
-    socket.write(encodeRequestHead(REQUEST_ID, options.role, options.keepConn, options.params, body === undefined || bodyLength === 0))
+    socket.write(encodeRequestHead(this.requestId, options.role, options.keepConn, options.params, body === undefined || bodyLength === 0))
     if (body === undefined || bodyLength === 0) {
       socket.uncork()
       return
     }
-    if (inlineBody !== undefined) {
-      socket.write(encodeRecordHeader(RecordType.STDIN, REQUEST_ID, inlineBody.length))
-      socket.write(inlineBody)
-      const flushed = socket.write(EMPTY_STDIN)
+    if (Buffer.isBuffer(body) && body.length <= MAX_CONTENT_LENGTH) {
+      writeStdin(socket, this.requestId, body)
+      const flushed = socket.write(endOfStdin(this.requestId))
       socket.uncork()
-      if (!flushed) this.awaitDrain(() => {})
+      if (!flushed) this.awaitDrainOnce()
       return
     }
     socket.uncork()
     const source = Buffer.isBuffer(body) ? Readable.from([body]) : body instanceof Readable ? body : body.open()
-    this.pipeBody(source)
+    this.pump = new RequestBodyPump(source, socket, this.requestId, this)
+    this.pump.start()
   }
 
   /** The client went away or the caller gave up: drop the backend connection at once. */
@@ -202,68 +221,57 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     this.abort(new ClientAbortedError())
   }
 
-  private pipeBody (source: Readable): void {
-    const socket = this.connection.socket
-    const onData = (chunk: Buffer): void => {
-      this.bodyConsumed = true
-      // the read timeout is backend silence while nothing is owed to it: a body still arriving
-      // from a slow client is not the backend's fault (lighttpd only starts reading once the
-      // request body is complete)
-      this.readTimer?.refresh()
-      let ok = true
-      socket.cork()
-      for (let start = 0; start < chunk.length; start += MAX_CONTENT_LENGTH) {
-        const part = chunk.subarray(start, Math.min(start + MAX_CONTENT_LENGTH, chunk.length))
-        socket.write(encodeRecordHeader(RecordType.STDIN, REQUEST_ID, part.length))
-        ok = socket.write(part)
-      }
-      socket.uncork()
-      if (!ok) {
-        source.pause()
-        this.awaitDrain(() => source.resume())
-      }
-    }
-    const onEnd = (): void => {
-      cleanup()
-      if (this.phase !== 'done') socket.write(EMPTY_STDIN)
-    }
-    const onError = (err: Error): void => {
-      cleanup()
-      this.abort(err)
-    }
-    const cleanup = (): void => {
-      source.removeListener('data', onData)
-      source.removeListener('end', onEnd)
-      source.removeListener('error', onError)
-      this.stopSource = undefined
-    }
-    this.stopSource = () => {
-      cleanup()
-      source.pause()
-    }
-    source.on('data', onData)
-    source.once('end', onEnd)
-    source.once('error', onError)
+  onBodyChunk (): void {
+    // the read timeout is backend silence while nothing is owed to it: a body still arriving
+    // from a slow client is not the backend's fault (lighttpd only starts reading once the
+    // request body is complete)
+    this.timer.refresh('read')
   }
 
-  private awaitDrain (then: () => void): void {
-    const socket = this.connection.socket
-    if (this.options.writeTimeout > 0) {
-      this.writeTimer = setTimeout(() => this.fail(new WriteTimeoutError(this.connection.name, this.options.writeTimeout)), this.options.writeTimeout)
+  onDrainWait (waiting: boolean): void {
+    this.awaitingDrain = waiting
+    if (this.phase !== 'done' && this.timer.purpose !== 'hold') this.armWatch()
+  }
+
+  onBodyError (err: Error): void {
+    this.abort(err)
+  }
+
+  /** A request that fitted in one write, waiting for the socket to take it. */
+  private awaitDrainOnce (): void {
+    this.onDrainWait(true)
+    this.connection.socket.once('drain', () => this.onDrainWait(false))
+  }
+
+  /** The deadline that matters now: the backend taking request data, else its silence. */
+  private armWatch (): void {
+    if (this.awaitingDrain && this.options.writeTimeout > 0) this.timer.set('write', this.options.writeTimeout)
+    else this.timer.set('read', this.options.readTimeout)
+  }
+
+  private onTimer (purpose: TimerPurpose): void {
+    if (this.phase === 'done') return
+    if (purpose === 'hold') {
+      this.deliver()
+      return
     }
-    socket.once('drain', () => {
-      if (this.writeTimer !== undefined) clearTimeout(this.writeTimer)
-      this.writeTimer = undefined
-      if (this.phase !== 'done') then()
-    })
+    if (purpose === 'write') {
+      this.fail(new WriteTimeoutError(this.connection.name, this.options.writeTimeout))
+      return
+    }
+    // A reader that is slower than the backend is not the backend's fault.
+    if (this.bodyPaused) {
+      this.armWatch()
+      return
+    }
+    this.fail(new ReadTimeoutError(this.connection.name, this.options.readTimeout))
   }
 
   onStdout (chunk: Buffer): void {
     this.receivedAnything = true
-    this.readTimer?.refresh()
+    this.timer.refresh('read')
     if (this.phase === 'body') {
-      this.pending.push(chunk)
-      this.pendingBytes += chunk.length
+      this.pending.add(chunk)
       return
     }
     if (this.phase !== 'head') return
@@ -279,8 +287,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     this.responded = true
     this.parsedHead = parsed.head
     if (parsed.rest.length > 0) {
-      this.pending.push(parsed.rest)
-      this.pendingBytes += parsed.rest.length
+      this.pending.add(parsed.rest)
     }
   }
 
@@ -293,17 +300,19 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     if (this.parsedHead === undefined) return
     // a body that is already large streams at once: waiting for its end would mean holding
     // and then copying all of it into one buffer
-    if (this.phase === 'done' || this.pendingBytes >= COMPLETE_RESPONSE_LIMIT) {
+    if (this.phase === 'done' || this.pending.bytes >= COMPLETE_RESPONSE_LIMIT) {
       this.deliver()
       return
     }
-    this.holdTimer ??= setTimeout(() => this.deliver(), HEAD_HOLD_MS)
+    if (this.timer.purpose !== 'hold') this.timer.set('hold', HEAD_HOLD_MS)
   }
 
   /** Marks the head promise settled (once): the held head, if any, is taken. */
   private settle (): CgiResponseHead | undefined {
     this.delivered = true
-    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer)
+    // the hold is over (fired, or cut short): the backend's deadline runs again
+    const purpose = this.timer.purpose
+    if (this.phase !== 'done' && (purpose === 'hold' || purpose === undefined)) this.armWatch()
     const head = this.parsedHead
     this.parsedHead = undefined
     return head
@@ -313,7 +322,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     if (this.delivered || this.parsedHead === undefined) return
     const head = this.settle() as CgiResponseHead
     if (this.phase === 'done') {
-      this.resolveHead(new BackendResponse(head, this.takePending(), undefined))
+      this.resolveHead(new BackendResponse(head, this.pending.take(), undefined))
       return
     }
     // _destroy runs after every body, ended ones included: build the error only when it is needed
@@ -324,25 +333,13 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     this.flushPending()
   }
 
-  private takePending (): Buffer {
-    const { pending } = this
-    const whole = pending.length === 0 ? EMPTY_BODY : pending.length === 1 ? pending[0] as Buffer : Buffer.concat(pending, this.pendingBytes)
-    this.dropPending()
-    return whole
-  }
-
-  private dropPending (): void {
-    this.pending = []
-    this.pendingBytes = 0
-  }
-
   private flushPending (): void {
-    if (this.pendingBytes > 0 && this.body !== undefined) this.pushBody(this.takePending())
+    if (this.pending.bytes > 0 && this.body !== undefined) this.pushBody(this.pending.take())
   }
 
   onStderr (chunk: Buffer): void {
     this.receivedAnything = true
-    this.readTimer?.refresh()
+    this.timer.refresh('read')
     this.options.onStderr?.(chunk)
   }
 
@@ -361,7 +358,8 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     if (this.phase !== 'body') return
     // before the head is delivered, the end is noted by phase 'done' (a complete response)
     if (this.delivered) this.flushPending()
-    this.finish(this.options.keepConn && this.stopSource === undefined)
+    // a backend that answered before it read the whole body leaves the stream mid-request
+    this.finish(this.options.keepConn && this.pump?.running !== true && !this.awaitingDrain)
     this.body?.push(null)
   }
 
@@ -380,28 +378,17 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
   private onBodyDemand (): void {
     if (this.bodyPaused) {
       this.bodyPaused = false
-      this.readTimer?.refresh()
+      this.timer.refresh('read')
       this.connection.socket.resume()
     }
-  }
-
-  private onReadTimeout (): void {
-    if (this.phase === 'done') return
-    // A reader that is slower than the backend is not the backend's fault.
-    if (this.bodyPaused) {
-      this.readTimer?.refresh()
-      return
-    }
-    this.fail(new ReadTimeoutError(this.connection.name, this.options.readTimeout))
   }
 
   private finish (reusable: boolean): void {
     this.phase = 'done'
     // a backend may answer before it has read the whole body; the rest cannot go anywhere
-    this.stopSource?.()
+    this.pump?.stop()
     if (!reusable) this.connection.destroy()
-    if (this.readTimer !== undefined) clearTimeout(this.readTimer)
-    if (this.writeTimer !== undefined) clearTimeout(this.writeTimer)
+    this.timer.clear()
     if (this.bodyPaused) {
       this.bodyPaused = false
       this.connection.socket.resume()
@@ -416,7 +403,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget {
     this.finish(false)
     if (!this.delivered) {
       this.settle()
-      this.dropPending()
+      this.pending.take()
       this.rejectHead(err)
     } else this.body?.destroy(err)
   }

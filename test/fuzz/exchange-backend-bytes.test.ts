@@ -31,7 +31,7 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-const ALLOWED = new Set(['FST_FASTCGI_PROTOCOL', 'FST_FASTCGI_BAD_HEADER', 'FST_FASTCGI_HEADER_TOO_LARGE', 'FST_FASTCGI_PREMATURE_CLOSE', 'FST_FASTCGI_OVERLOADED', 'FST_FASTCGI_REQUEST_REJECTED'])
+const ALLOWED = new Set(['FST_FASTCGI_PROTOCOL', 'FST_FASTCGI_STALE_RECORD', 'FST_FASTCGI_BAD_HEADER', 'FST_FASTCGI_HEADER_TOO_LARGE', 'FST_FASTCGI_PREMATURE_CLOSE', 'FST_FASTCGI_OVERLOADED', 'FST_FASTCGI_REQUEST_REJECTED'])
 
 const stdoutText = fc.oneof(
   fc.constantFrom('Status: 200\r\n', 'Content-Type: text/plain\r\n', '\r\n', '\n', 'X: a\rb\n', 'Bad Name: 1\n', 'Status: 99\n', 'Location: /x\n', 'body', 'HTTP/1.1 404 No\n', 'Status: 100\n\n'),
