@@ -6,6 +6,9 @@
 // body byte for byte, warm it up, then `wrk -t1 -c50` while sampling the summed VmRSS of all
 // its processes; stop it by pid. Backends are started once and shared by every gateway.
 // Results: medians over rounds, written as Markdown (and JSON) to bench/results/.
+// The scenarios of issue 14 (lib/shapes.js) change only what a run sends or runs beside wrk: a
+// POST body (a wrk Lua script), 256 connections, slow readers (a second wrk run beside them),
+// or 2 processes per gateway; each names the gateways it runs.
 //
 //   node bench/lib/bench.js [--short | --profile] [--rounds N] [--duration S] [--warmup S]
 //        [--connections N] [--scenarios a,b] [--gateways a,b] [--out FILE]
