@@ -11,7 +11,7 @@
 // or 2 processes per gateway; each names the gateways it runs.
 //
 //   node bench/lib/bench.js [--short | --profile] [--rounds N] [--duration S] [--warmup S]
-//        [--connections N] [--scenarios a,b] [--gateways a,b] [--out FILE]
+//        [--connections N] [--quiet-wait S] [--scenarios a,b] [--gateways a,b] [--out FILE]
 const fs = require('node:fs')
 const os = require('node:os')
 const net = require('node:net')
@@ -48,7 +48,7 @@ function parseArgs (argv) {
     else if (a === '--gateways') o.gateways = next().split(',')
     else if (a === '--out') o.out = next()
     else if (a === '--report') o.report = next()
-    else if (a === '--help' || a === '-h') { console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 12).join('\n')); process.exit(0) }
+    else if (a === '--help' || a === '-h') { console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 14).join('\n')); process.exit(0) }
     else throw new Error(`unknown argument ${a}`)
   }
   const defaults = { full: [3, 5, 1], short: [1, 5, 1], profile: [1, 10, 1] }[o.mode]
