@@ -1,8 +1,11 @@
 'use strict'
 // fastify-fastcgi as a benchmark gateway: the built plugin (dist/), nothing else on the route.
 //   PORT, BACKEND=unix:/path | tcp:host:port, KIND=c|php, DOCROOT (php),
-//   MAX_CONCURRENCY (default 2: the backend's real concurrency; 0 = no cap), KEEP_ALIVE (default 1),
+//   MAX_CONCURRENCY (unset or empty: the option is not written, as users write it; N > 0: maxConcurrency N;
+//   0: not written either, the "no cap" variant), KEEP_ALIVE (unset: not written; 1/0: keepAlive true/false),
+//   REQUEST_BUFFERING (unset: not written; 1/0: requestBuffering true/false, for plugins that have it),
 //   FASTCGI_DIST (another build's dist/ directory, for A/B comparisons)
+// With none of the three set, the host is `{ socket }` or `{ host, port }`: the plugin as users write it.
 const path = require('node:path')
 const Fastify = require('fastify')
 const fastcgi = require(path.join(process.env.FASTCGI_DIST ?? path.join(__dirname, '..', '..', 'dist'), 'plugin', 'index.js'))
@@ -11,13 +14,14 @@ const env = process.env
 const port = Number(env.PORT ?? 18080)
 const backend = env.BACKEND ?? ''
 const kind = env.KIND ?? 'c'
-const cap = Number(env.MAX_CONCURRENCY ?? 2)
+const written = (name) => env[name] !== undefined && env[name] !== ''
 
 const host = backend.startsWith('unix:')
   ? { socket: backend.slice(5) }
   : { host: backend.slice(4, backend.lastIndexOf(':')), port: Number(backend.slice(backend.lastIndexOf(':') + 1)) }
-if (cap > 0) host.maxConcurrency = cap
-host.keepAlive = env.KEEP_ALIVE !== '0'
+if (written('MAX_CONCURRENCY') && Number(env.MAX_CONCURRENCY) > 0) host.maxConcurrency = Number(env.MAX_CONCURRENCY)
+if (written('KEEP_ALIVE')) host.keepAlive = env.KEEP_ALIVE !== '0'
+if (written('REQUEST_BUFFERING')) host.requestBuffering = env.REQUEST_BUFFERING !== '0'
 
 const app = Fastify({ logger: false })
 if (kind === 'php') {

@@ -5,7 +5,10 @@
 // sends, no error handling worth the name. What is left is what Node itself costs per
 // request: an HTTP server, a socket to the backend, and a few records. The distance between
 // this and fastify-fastcgi is ours to remove; the distance between this and lighttpd is not.
-//   PORT, BACKEND=unix:/path | tcp:host:port, KIND=c|php, DOCROOT (php), MAX_CONCURRENCY
+//   PORT, BACKEND=unix:/path | tcp:host:port, KIND=c|php, DOCROOT (php), MAX_CONCURRENCY,
+//   BUFFER_REQUEST_BODY=1: read a request's whole body into memory before it takes a backend
+//   connection, then send it as STDIN records (what nginx and lighttpd do, and what the plugin
+//   does by default once request buffering is its default); otherwise a body is read and dropped.
 const http = require('node:http')
 const net = require('node:net')
 const path = require('node:path')
@@ -14,6 +17,8 @@ const env = process.env
 const backend = env.BACKEND ?? ''
 const docroot = env.DOCROOT ?? __dirname
 const cap = Number(env.MAX_CONCURRENCY ?? 2)
+const bufferBodies = env.BUFFER_REQUEST_BODY === '1'
+const STDIN_RECORD = 65528 // the largest multiple of 8 a record can carry: no padding
 const connectOptions = backend.startsWith('unix:')
   ? { path: backend.slice(5) }
   : { host: backend.slice(4, backend.lastIndexOf(':')), port: Number(backend.slice(backend.lastIndexOf(':') + 1)) }
@@ -22,8 +27,8 @@ function header (type, length, padding) {
   return [1, type, 0, 1, length >> 8, length & 0xff, padding, 0]
 }
 
-/** BEGIN_REQUEST (responder, keep the connection), PARAMS, the empty PARAMS and STDIN. */
-function requestRecords (pairs) {
+/** BEGIN_REQUEST (responder, keep the connection), PARAMS and the empty PARAMS. */
+function paramsRecords (pairs) {
   const body = []
   for (const [name, value] of pairs) {
     const n = Buffer.byteLength(name)
@@ -37,9 +42,11 @@ function requestRecords (pairs) {
   return Buffer.concat([
     Buffer.from([...header(1, 8, 0), 0, 1, 1, 0, 0, 0, 0, 0]),
     Buffer.from(header(4, params.length, padding)), params, Buffer.alloc(padding),
-    Buffer.from(header(4, 0, 0)), Buffer.from(header(5, 0, 0))
+    Buffer.from(header(4, 0, 0))
   ])
 }
+
+const EMPTY_STDIN = Buffer.from(header(5, 0, 0))
 
 class Connection {
   constructor () {
@@ -57,7 +64,7 @@ class Connection {
     this.socket.on('close', () => { if (this.res !== undefined) this.res.destroy(); open.delete(this) })
   }
 
-  send (req, res) {
+  send (req, res, body) {
     this.res = res
     this.head = Buffer.alloc(0)
     this.body = []
@@ -66,12 +73,23 @@ class Connection {
     const url = req.url
     const q = url.indexOf('?')
     const scriptName = q === -1 ? url : url.slice(0, q)
-    this.socket.write(requestRecords([
+    const socket = this.socket
+    socket.cork()
+    socket.write(paramsRecords([
       ['GATEWAY_INTERFACE', 'CGI/1.1'], ['SERVER_PROTOCOL', 'HTTP/1.1'], ['REQUEST_METHOD', req.method],
       ['REQUEST_URI', url], ['SCRIPT_NAME', scriptName], ['SCRIPT_FILENAME', path.join(docroot, scriptName)],
       ['QUERY_STRING', q === -1 ? '' : url.slice(q + 1)], ['SERVER_NAME', '127.0.0.1'], ['SERVER_PORT', String(env.PORT)],
-      ['REMOTE_ADDR', '127.0.0.1'], ['CONTENT_LENGTH', '']
+      ['REMOTE_ADDR', '127.0.0.1'], ['CONTENT_LENGTH', body === undefined ? '' : String(body.length)]
     ]))
+    if (body !== undefined) {
+      for (let at = 0; at < body.length; at += STDIN_RECORD) {
+        const piece = body.subarray(at, Math.min(body.length, at + STDIN_RECORD))
+        socket.write(Buffer.from(header(5, piece.length, 0)))
+        socket.write(piece)
+      }
+    }
+    socket.write(EMPTY_STDIN)
+    socket.uncork()
   }
 
   onData (chunk) {
@@ -153,7 +171,7 @@ class Connection {
     }
     this.res = undefined
     const next = queue.shift()
-    if (next !== undefined) this.send(next.req, next.res)
+    if (next !== undefined) this.send(next.req, next.res, next.body)
     else idle.push(this)
   }
 }
@@ -162,15 +180,26 @@ const open = new Set()
 const idle = []
 const queue = []
 
-http.createServer((req, res) => {
-  req.resume()
+function dispatch (req, res, body) {
   const connection = idle.pop()
-  if (connection !== undefined) connection.send(req, res)
+  if (connection !== undefined) connection.send(req, res, body)
   else if (open.size < cap) {
     const fresh = new Connection()
     open.add(fresh)
-    fresh.send(req, res)
-  } else queue.push({ req, res })
+    fresh.send(req, res, body)
+  } else queue.push({ req, res, body })
+}
+
+http.createServer((req, res) => {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
+  if (!bufferBodies || !hasBody) {
+    req.resume()
+    dispatch(req, res, undefined)
+    return
+  }
+  const chunks = []
+  req.on('data', (chunk) => chunks.push(chunk))
+  req.on('end', () => dispatch(req, res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
 }).listen(Number(env.PORT ?? 18080), '127.0.0.1')
 
 process.once('SIGTERM', () => process.exit(0))

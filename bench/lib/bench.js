@@ -6,9 +6,12 @@
 // body byte for byte, warm it up, then `wrk -t1 -c50` while sampling the summed VmRSS of all
 // its processes; stop it by pid. Backends are started once and shared by every gateway.
 // Results: medians over rounds, written as Markdown (and JSON) to bench/results/.
+// The scenarios of issue 14 (lib/shapes.js) change only what a run sends or runs beside wrk: a
+// POST body (a wrk Lua script), 256 connections, slow readers (a second wrk run beside them),
+// or 2 processes per gateway; each names the gateways it runs.
 //
 //   node bench/lib/bench.js [--short | --profile] [--rounds N] [--duration S] [--warmup S]
-//        [--connections N] [--scenarios a,b] [--gateways a,b] [--out FILE]
+//        [--connections N] [--quiet-wait S] [--scenarios a,b] [--gateways a,b] [--out FILE]
 const fs = require('node:fs')
 const os = require('node:os')
 const net = require('node:net')
@@ -16,6 +19,7 @@ const http = require('node:http')
 const path = require('node:path')
 const { spawn, spawnSync, execFileSync } = require('node:child_process')
 const { expectedBody } = require('./bodies')
+const { SHAPE_SCENARIOS, SHORT_SHAPE_SCENARIOS, wrkScriptFor, gatewaysFor, startSlowClients, shapeReport } = require('./shapes')
 
 const BENCH = path.resolve(__dirname, '..')
 const ROOT = path.resolve(BENCH, '..')
@@ -44,7 +48,7 @@ function parseArgs (argv) {
     else if (a === '--gateways') o.gateways = next().split(',')
     else if (a === '--out') o.out = next()
     else if (a === '--report') o.report = next()
-    else if (a === '--help' || a === '-h') { console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 12).join('\n')); process.exit(0) }
+    else if (a === '--help' || a === '-h') { console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 14).join('\n')); process.exit(0) }
     else throw new Error(`unknown argument ${a}`)
   }
   const defaults = { full: [3, 5, 1], short: [1, 5, 1], profile: [1, 10, 1] }[o.mode]
@@ -275,19 +279,27 @@ const SCENARIOS = [
   { id: 'c-64k-unix', title: 'C 64 KiB body, unix socket', backend: 'c', transport: 'unix', url: '/hello?bytes=65536' },
   { id: 'c-64k-tcp', title: 'C 64 KiB body, TCP', backend: 'c', transport: 'tcp', url: '/hello?bytes=65536' },
   { id: 'c-1m-unix', title: 'C 1 MiB body, unix socket', backend: 'c', transport: 'unix', url: '/hello?bytes=1048576' },
-  { id: 'c-1m-tcp', title: 'C 1 MiB body, TCP', backend: 'c', transport: 'tcp', url: '/hello?bytes=1048576' }
+  { id: 'c-1m-tcp', title: 'C 1 MiB body, TCP', backend: 'c', transport: 'tcp', url: '/hello?bytes=1048576' },
+  // the scenarios of issue 14 (lib/shapes.js): request bodies, overload, slow clients, many processes
+  ...SHAPE_SCENARIOS
 ]
-const SHORT_SCENARIOS = ['c-hello-unix', 'php-hello-unix', 'c-1m-unix']
+const SHORT_SCENARIOS = ['c-hello-unix', 'php-hello-unix', 'c-1m-unix', ...SHORT_SHAPE_SCENARIOS]
 
 // ---------------------------------------------------------------------------- gateways
 // start(ctx) -> tracked process; ctx: { port, scenario, backend (address), dir, logFile }
 function backendArg (a) { return a.kind === 'unix' ? `unix:${a.path}` : `tcp:${a.host}:${a.port}` }
 
-function nodeGateway (script, extraEnv = {}, nodeArgs = []) {
-  return (ctx) => spawnTracked([process.execPath, ...nodeArgs, path.join(BENCH, 'gateways', script)], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(ctx.port), BACKEND: backendArg(ctx.backend), KIND: ctx.scenario.backend, DOCROOT: DOCROOT, ...extraEnv },
-    logFile: ctx.logFile
-  })
+// In a scenario with `workers` > 1 a Node gateway runs as that many node:cluster workers behind
+// one listening socket (gateways/cluster.js), unless it is the single-process reference.
+function nodeGateway (script, extraEnv = {}, nodeArgs = [], { single = false } = {}) {
+  return (ctx) => {
+    const workers = single ? 1 : (ctx.scenario.workers ?? 1)
+    const entry = workers > 1 ? path.join(BENCH, 'gateways', 'cluster.js') : path.join(BENCH, 'gateways', script)
+    return spawnTracked([process.execPath, ...nodeArgs, entry], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(ctx.port), BACKEND: backendArg(ctx.backend), KIND: ctx.scenario.backend, DOCROOT: DOCROOT, ...(workers > 1 ? { GATEWAY: script, WORKERS: String(workers) } : {}), ...extraEnv },
+      logFile: ctx.logFile
+    })
+  }
 }
 
 function lighttpdConf (ctx) {
@@ -314,7 +326,7 @@ function nginxConf (ctx, keepConn) {
   const d = ctx.dir
   const location = ctx.scenario.backend === 'php' ? 'location ~ \\.php$' : 'location /'
   return `
-worker_processes 1;
+worker_processes ${ctx.scenario.workers ?? 1};
 daemon off;
 master_process on;
 pid ${d}/nginx.pid;
@@ -324,6 +336,7 @@ events { worker_connections 4096; }
 http {
   access_log off;
   keepalive_requests 1000000;
+  client_max_body_size 16m;
   client_body_temp_path ${d}/client_body;
   fastcgi_temp_path ${d}/fastcgi;
   proxy_temp_path ${d}/proxy;
@@ -355,7 +368,7 @@ function h2oConf (ctx) {
   const handler = ctx.scenario.backend === 'php'
     ? `        file.dir: ${DOCROOT}\n        file.custom-handler:\n          extension: .php\n${connect.replace(/^ {8}/gm, '          ')}`
     : connect
-  return `num-threads: 1
+  return `num-threads: ${ctx.scenario.workers ?? 1}
 ${process.getuid() === 0 ? 'user: root\n' : ''}pid-file: ${ctx.dir}/h2o.pid
 error-log: ${ctx.dir}/h2o-error.log
 listen:
@@ -394,7 +407,10 @@ function fileGateway (name, render, argv, envFor) {
 }
 
 const GATEWAYS = [
-  { id: 'fastify-fastcgi', label: 'fastify-fastcgi', ours: true, needs: [], start: nodeGateway('fastify-fastcgi.js', { MAX_CONCURRENCY: '2' }) },
+  // as users write it: `{ socket }` / `{ host, port }`, nothing else (the target of issue 14)
+  { id: 'fastify-fastcgi-as-written', label: 'fastify-fastcgi as written', ours: true, asWritten: true, needs: [], start: nodeGateway('fastify-fastcgi.js') },
+  // tuned: maxConcurrency 2 (the backend's real concurrency) and keepAlive, the reference
+  { id: 'fastify-fastcgi', label: 'fastify-fastcgi tuned', ours: true, tuned: true, needs: [], start: nodeGateway('fastify-fastcgi.js', { MAX_CONCURRENCY: '2', KEEP_ALIVE: '1' }) },
   { id: 'lighttpd', label: 'lighttpd', server: true, needs: ['lighttpd'], start: fileGateway('lighttpd.conf', lighttpdConf, (c) => [findBinary('lighttpd'), '-D', '-f', c]) },
   { id: 'nginx', label: 'nginx', server: true, needs: ['nginx'], start: fileGateway('nginx.conf', (ctx) => nginxConf(ctx, false), (c) => [findBinary('nginx'), '-c', c, '-e', path.join(path.dirname(c), 'nginx-error.log')]) },
   { id: 'nginx-keepconn', label: 'nginx keep_conn', server: true, needs: ['nginx'], start: fileGateway('nginx.conf', (ctx) => nginxConf(ctx, true), (c) => [findBinary('nginx'), '-c', c, '-e', path.join(path.dirname(c), 'nginx-error.log')]) },
@@ -404,32 +420,38 @@ const GATEWAYS = [
   { id: 'php-fpm-npm', label: 'php-fpm (npm)', nodeClient: true, needs: ['npm:php-fpm'], start: nodeGateway('php-fpm-npm.js') },
   { id: 'bare-fastify', label: 'bare Fastify', ceiling: true, needs: [], start: nodeGateway('bare-fastify.js') },
   // the least a Node FastCGI gateway can do (node:http + net, no Fastify, no checks): what Node itself costs
-  { id: 'node-floor', label: 'Node floor', reference: true, needs: [], start: nodeGateway('node-floor.js', { MAX_CONCURRENCY: '2' }) },
+  // (a request body is read whole before it takes a backend connection, as nginx, lighttpd and h2o do)
+  { id: 'node-floor', label: 'Node floor', reference: true, needs: [], start: nodeGateway('node-floor.js', { MAX_CONCURRENCY: '2', BUFFER_REQUEST_BODY: '1' }) },
+  // the many-processes scenario only: ours as written in one process, beside the cluster of 2
+  { id: 'fastify-fastcgi-single', label: 'fastify-fastcgi as written, 1 process', ours: true, asWritten: true, clusterOnly: true, needs: [], start: nodeGateway('fastify-fastcgi.js', {}, [], { single: true }) },
   // opt-in (--gateways): our defaults, without the concurrency cap (a connection per request beyond idle ones)
-  { id: 'fastify-fastcgi-nocap', label: 'fastify-fastcgi (no cap)', ours: true, optIn: true, needs: [], start: nodeGateway('fastify-fastcgi.js', { MAX_CONCURRENCY: '0' }) }
+  { id: 'fastify-fastcgi-nocap', label: 'fastify-fastcgi (no cap)', ours: true, optIn: true, needs: [], start: nodeGateway('fastify-fastcgi.js', { MAX_CONCURRENCY: '0', KEEP_ALIVE: '1' }) }
 ]
 
 /**
  * Variants of our gateway for side-by-side comparisons: `fastify-fastcgi:cap=0:ka=0:dist=/other/dist`
- * (cap = maxConcurrency, 0 = none; ka = keepAlive; dist = another build of the plugin, for A/B;
+ * (cap = maxConcurrency, 0 = none; ka = keepAlive; cap=- or ka=- leaves the option unwritten;
+ * buf = requestBuffering 1/0 (unwritten unless given); dist = another build of the plugin, for A/B;
  * node = node flags joined with +, e.g. node=--max-semi-space-size=4).
  */
 function variantGateway (id) {
   const [base, ...settings] = id.split(':')
   if (base !== 'fastify-fastcgi' || settings.length === 0) return undefined
-  const env = { MAX_CONCURRENCY: '2' }
+  const env = { MAX_CONCURRENCY: '2', KEEP_ALIVE: '1' }
   const nodeArgs = []
   for (const setting of settings) {
     const eq = setting.indexOf('=')
     const key = setting.slice(0, eq)
     const value = setting.slice(eq + 1)
-    if (key === 'cap') env.MAX_CONCURRENCY = value
-    else if (key === 'ka') env.KEEP_ALIVE = value
+    if (key === 'cap') env.MAX_CONCURRENCY = value === '-' ? '' : value
+    else if (key === 'ka') env.KEEP_ALIVE = value === '-' ? '' : value
+    else if (key === 'buf') env.REQUEST_BUFFERING = value
     else if (key === 'dist') env.FASTCGI_DIST = path.resolve(value)
     else if (key === 'node') nodeArgs.push(...value.split('+'))
     else throw new Error(`unknown setting ${key} in ${id}`)
   }
-  return { id, label: `fastify-fastcgi [${settings.join(' ')}]`, ours: true, needs: [], start: nodeGateway('fastify-fastcgi.js', env, nodeArgs) }
+  const asWritten = env.MAX_CONCURRENCY === '' && env.KEEP_ALIVE === '' && env.REQUEST_BUFFERING === undefined
+  return { id, label: `fastify-fastcgi [${settings.join(' ')}]`, ours: true, variant: true, asWritten, tuned: !asWritten, needs: [], start: nodeGateway('fastify-fastcgi.js', env, nodeArgs) }
 }
 
 function missingFor (gateway) {
@@ -443,9 +465,10 @@ function missingFor (gateway) {
 }
 
 // ---------------------------------------------------------------------------- one measurement
-function httpGet (port, url, timeoutMs = 5000) {
+function httpRequest (port, url, body, timeoutMs = 5000) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: HOST, port, path: url, agent: false, timeout: timeoutMs }, (res) => {
+    const headers = body === undefined ? {} : { 'content-type': 'application/octet-stream', 'content-length': String(body.length) }
+    const req = http.request({ host: HOST, port, path: url, method: body === undefined ? 'GET' : 'POST', headers, agent: false, timeout: timeoutMs }, (res) => {
       const chunks = []
       res.on('data', (c) => chunks.push(c))
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }))
@@ -453,14 +476,18 @@ function httpGet (port, url, timeoutMs = 5000) {
     })
     req.on('timeout', () => req.destroy(new Error('timeout')))
     req.on('error', reject)
+    req.end(body)
   })
 }
 
-async function verify (port, url) {
-  const want = expectedBody(url).body
+async function verify (port, scenario) {
+  const url = scenario.url
+  // a POST scenario sends what wrk's script sends: bodyBytes of 'x'
+  const body = scenario.bodyBytes === undefined ? undefined : Buffer.alloc(scenario.bodyBytes, 'x')
+  const want = expectedBody(url, scenario.bodyBytes ?? 0).body
   let last
   for (let i = 0; i < 3; i++) {
-    const res = await httpGet(port, url)
+    const res = await httpRequest(port, url, body)
     if (res.status !== 200) return `status ${res.status}: ${res.body.subarray(0, 120).toString('utf8').replace(/\s+/g, ' ')}`
     if (!res.body.equals(want)) {
       let at = 0
@@ -472,9 +499,9 @@ async function verify (port, url) {
   return last === undefined ? 'no response' : undefined
 }
 
-function runWrk (port, url, seconds, connections) {
+function runWrk (port, url, seconds, connections, script) {
   return new Promise((resolve, reject) => {
-    const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '10s', '--latency', `http://${HOST}:${port}${url}`]
+    const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '10s', '--latency', ...(script === undefined ? [] : ['-s', script]), `http://${HOST}:${port}${url}`]
     const child = spawn(findBinary('wrk'), args, { stdio: ['ignore', 'pipe', 'pipe'] })
     fs.appendFileSync(PIDS, `${child.pid}\n`)
     let out = ''
@@ -499,7 +526,7 @@ function parseWrk (out) {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)
   const p99 = /^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out)
   const p50 = /^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out)
-  const total = /(\d+) requests in/.exec(out)
+  const total = /(\d+) requests in ([\d.]+)(us|ms|s|m),/.exec(out)
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out)
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
   return {
@@ -507,6 +534,7 @@ function parseWrk (out) {
     p99: p99 === null ? NaN : toMs(p99[1], p99[2]),
     p50: p50 === null ? NaN : toMs(p50[1], p50[2]),
     requests: total === null ? 0 : Number(total[1]),
+    seconds: total === null ? NaN : toMs(total[2], total[3]) / 1000,
     non2xx: non2xx === null ? 0 : Number(non2xx[1]),
     socketErrors: sock === null ? { connect: 0, read: 0, write: 0, timeout: 0 } : { connect: +sock[1], read: +sock[2], write: +sock[3], timeout: +sock[4] },
     raw: out
@@ -540,32 +568,55 @@ async function waitForQuiet (opts) {
   return share
 }
 
+/** What one wrk run says, as the result's fields (goodput: 2xx/3xx responses a second; errors: all kinds). */
+function wrkFields (wrk) {
+  const errors = wrk.non2xx + wrk.socketErrors.connect + wrk.socketErrors.read + wrk.socketErrors.write + wrk.socketErrors.timeout
+  const goodput = Number.isFinite(wrk.seconds) && wrk.seconds > 0 ? (wrk.requests - wrk.non2xx) / wrk.seconds : undefined
+  return { rps: wrk.rps, goodput, p99: wrk.p99, p50: wrk.p50, requests: wrk.requests, non2xx: wrk.non2xx, socketErrors: wrk.socketErrors, errorCount: errors }
+}
+
 async function measure (gateway, scenario, backend, opts, round) {
   const background = await waitForQuiet(opts)
   const port = await freePort()
-  const dir = path.join(TMP, 'gw', `${gateway.id}-${scenario.id}-${round}`)
+  const dir = path.join(TMP, 'gw', `${gateway.id.replace(/[^\w.-]/g, '_')}-${scenario.id}-${round}`)
   fs.mkdirSync(dir, { recursive: true })
   const logFile = path.join(dir, 'output.log')
   const ctx = { port, scenario, backend: backend.address, dir, logFile }
+  const connections = scenario.connections ?? opts.connections
+  const script = wrkScriptFor(scenario, TMP)
   const entry = gateway.start(ctx)
-  const result = { gateway: gateway.id, scenario: scenario.id, round, backgroundCpu: background }
+  const result = { gateway: gateway.id, scenario: scenario.id, round, backgroundCpu: background, load1: os.loadavg()[0] }
+  let slow
   try {
     await waitForAddress({ kind: 'tcp', host: HOST, port }, [entry], gateway.label)
-    const problem = await verify(port, scenario.url)
+    const problem = await verify(port, scenario)
     if (problem !== undefined) {
       result.error = problem
       return result
     }
-    if (opts.warmup > 0) await runWrk(port, scenario.url, opts.warmup, opts.connections)
+    if (opts.warmup > 0) await runWrk(port, scenario.url, opts.warmup, connections, script)
     const sampler = new RssSampler(entry.pid)
     let wrk
     try {
-      wrk = await runWrk(port, scenario.url, opts.duration, opts.connections)
+      wrk = await runWrk(port, scenario.url, opts.duration, connections, script)
+      if (scenario.slow !== undefined) {
+        // the same measurement again, now beside the slow readers; CPU per request is the first one's
+        result.alone = wrkFields(wrk)
+        result.cpuMs = sampler.cpuMs()
+        slow = startSlowClients({ spawnTracked, port, dir, scenario, seconds: opts.duration + 15, logFile })
+        await sleep(1500)
+        wrk = await runWrk(port, scenario.url, opts.duration, connections, script)
+      }
     } finally {
       result.peakRssMiB = sampler.stop() / 1024
-      result.cpuMs = sampler.cpuMs()
+      result.cpuMs ??= sampler.cpuMs()
+      if (slow !== undefined) {
+        await stopTracked(slow.entry)
+        result.slow = slow.read()
+      }
     }
-    Object.assign(result, { cpuUsPerRequest: wrk.requests > 0 ? 1000 * result.cpuMs / wrk.requests : undefined, rps: wrk.rps, p99: wrk.p99, p50: wrk.p50, requests: wrk.requests, non2xx: wrk.non2xx, socketErrors: wrk.socketErrors })
+    const cpuRequests = result.alone?.requests ?? wrk.requests
+    Object.assign(result, { cpuUsPerRequest: cpuRequests > 0 ? 1000 * result.cpuMs / cpuRequests : undefined, ...wrkFields(wrk) })
     if (entry.exited) result.error = `exited (${entry.code}) during the run`
   } catch (err) {
     result.error = String(err.message).split('\n')[0]
@@ -573,6 +624,7 @@ async function measure (gateway, scenario, backend, opts, round) {
     try { tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-5).join(' | ') } catch {}
     if (tail.trim() !== '') result.error += ` (log: ${tail.slice(0, 300)})`
   } finally {
+    if (slow !== undefined && !slow.entry.exited) await stopTracked(slow.entry)
     await stopTracked(entry)
   }
   return result
@@ -599,6 +651,12 @@ function summarize (runs) {
     rssMax: ok.length === 0 ? undefined : Math.max(...ok.map((r) => r.peakRssMiB)),
     allRps: ok.map((r) => Math.round(r.rps)),
     backgroundMax: runs.length === 0 ? undefined : Math.max(...runs.map((r) => r.backgroundCpu ?? 0)),
+    loadMax: runs.some((r) => typeof r.load1 === 'number') ? Math.max(...runs.map((r) => r.load1 ?? 0)) : undefined,
+    goodput: median(ok.map((r) => r.goodput)),
+    aloneRps: median(ok.map((r) => r.alone?.rps)),
+    aloneP99: median(ok.map((r) => r.alone?.p99)),
+    slowCompleted: median(ok.map((r) => r.slow?.completed)),
+    slowEndedEarly: ok.reduce((n, r) => n + (r.slow?.endedEarly ?? 0) + (r.slow?.errors ?? 0), 0),
     wrkErrors,
     errors: [...new Set(errors)]
   }
@@ -640,6 +698,8 @@ function report ({ opts, scenarios, gateways, unavailable, results, startedAt, f
   L.push(`- Method: \`wrk -t1 -c${opts.connections} -d${opts.duration}s --timeout 10s\` per gateway after a ${opts.warmup} s warm-up; ${opts.rounds} round(s), gateways in alternating order (forward, reversed, ...), each started fresh per run and stopped after; medians over rounds. Every gateway's body is checked byte for byte before it is measured. Peak RSS: the largest sum of VmRSS over all the gateway's processes, sampled every 200 ms during the run. Loopback and unix sockets only; wrk, the gateway and the backends share the machine's cores.`)
   L.push('- Backends (the same for every gateway, started once): `test/fixtures/c/hello.c` (libfcgi) as 2 processes accepting on one socket (`?bytes=N` for the 64 KiB and 1 MiB bodies); php-fpm, `pm = static`, 2 children, `-n` (no php.ini, so no opcache), `bench/www/hello.php`.')
   L.push('- Gateways: fastify-fastcgi (`bench/gateways/fastify-fastcgi.js`: Fastify, logger off, the plugin with `maxConcurrency: 2` = the backend\'s processes, keep-alive on); lighttpd mod_fastcgi (a connection per request); nginx, 1 worker, without and with `fastcgi_keep_conn` (upstream `keepalive 8`); h2o, 1 thread; Caddy (`reverse_proxy` + `transport fastcgi`, `php_fastcgi` for PHP), GOMAXPROCS=1; the npm clients `fastcgi-client` and `php-fpm` in a minimal node:http server; bare Fastify answering the same body itself (the Node ceiling); the Node floor (`bench/gateways/node-floor.js`: node:http and node:net, kept connections capped at 2 as ours, minimal params, no routing, checks or timeouts: what any Node FastCGI gateway costs at the least). Keep-alive request limits raised where a server closes client connections every N requests (lighttpd, nginx).')
+  L.push('- Gateways as users write them (issue 14): `fastify-fastcgi as written` is the plugin with `{ socket }` / `{ host, port }` only (no maxConcurrency, no keepAlive: whatever its defaults are), beside the tuned variant. The Node floor reads a request body whole before it takes a backend connection (`BUFFER_REQUEST_BODY=1`).')
+  L.push('- Scenarios of issue 14 (`bench/lib/shapes.js`): POST of 4 KiB and 1 MiB to `bench/www/body.php` (PHP reads php://input and answers its length; wrk sends the body with a Lua script); overload: `wrk -c256` on `bench/www/sleep.php` (5 ms) against the 2 php-fpm children; slow clients: C hello measured alone, then beside 200 slow readers of 1 MiB at 256 KiB/s (`bench/lib/slow-clients.js`); many processes: Node gateways as 2 node:cluster workers on one socket, nginx 2 workers, h2o 2 threads, lighttpd in its one process (its `server.max-worker` mode signals its whole process group on exit, the driver of the benchmark included), and ours as written in 1 process. These run the gateways the issue names (ours as written and tuned, lighttpd, nginx, h2o, the Node floor, bare Fastify).')
   if (unavailable.length > 0) L.push(`- Not measured (unavailable on this machine): ${unavailable.map((u) => `${u.label} (missing ${u.missing.join(', ')})`).join('; ')}`)
   L.push(`- Quiet check: before each run the driver measures how busy the machine is without us (0.5 s of /proc/stat) and waits up to ${opts.quietWait} s for it to fall under ${Math.round(100 * opts.quietThreshold)}%; the per-scenario tables show the worst value seen (other work on the machine during a run lowers every number, and not equally).`)
   L.push(`- Duration: ${Math.round((finishedAt - startedAt) / 1000)} s${aborted ? ' (stopped early at its time limit: some runs are missing)' : ''}`, '')
@@ -688,8 +748,9 @@ function report ({ opts, scenarios, gateways, unavailable, results, startedAt, f
     L.push('', '## fastify-fastcgi against the targets', '')
     L.push('Targets: req/s at or above the best of lighttpd, nginx and h2o, with p99 no worse than lighttpd\'s; at least 4x the best Node FastCGI client; peak RSS within 30 MiB of bare Fastify\'s. nginx with `fastcgi_keep_conn` is left out of "best server": its req/s come with a p99 of seconds (kept connections pin the prefork backend\'s processes while new ones wait in its accept queue), the failure our connection reuse must avoid.', '')
     L.push('The last column but one is not a target: our CPU per request against the Node floor\'s, what is ours to remove (1.00x: nothing).', '')
-    L.push('| scenario | ours req/s | best server | ours / best | ours p99 | lighttpd p99 | best Node client | ours / client | ours RSS - bare Fastify RSS | ours CPU / Node floor CPU | met |')
-    L.push('|---|---:|---|---:|---:|---:|---|---:|---:|---:|---|')
+    L.push('"ours" is the tuned variant (the reference); the last three columns are the plugin as users write it (`{ socket }` / `{ host, port }`), against the best tuned variant of the same run (target of issue 14: within 5%, i.e. 0.95x or more) and bare Fastify\'s RSS (target: within 30 MiB).', '')
+    L.push('| scenario | ours req/s | best server | ours / best | ours p99 | lighttpd p99 | best Node client | ours / client | ours RSS - bare Fastify RSS | ours CPU / Node floor CPU | met | as written req/s | as written / best tuned | as written RSS - bare Fastify RSS |')
+    L.push('|---|---:|---|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|')
     for (const s of scenarios) {
       const m = byScenario.get(s.id)
       const o = m.get('fastify-fastcgi')
@@ -709,21 +770,31 @@ function report ({ opts, scenarios, gateways, unavailable, results, startedAt, f
       if (o.p99 !== undefined && light && light.p99 !== undefined) checks.push(o.p99 <= light.p99 ? 'p99 yes' : 'p99 no')
       if (rClient !== undefined) checks.push(rClient >= 4 ? '4x yes' : '4x no')
       if (dRss !== undefined) checks.push(dRss <= 30 ? 'RSS yes' : 'RSS no')
-      L.push(`| ${s.title} | ${fmtInt(o.rps)} | ${best ? `${best[0].label} ${fmtInt(best[1].rps)}` : '-'} | ${fmtRatio(rBest)} | ${fmtMs(o.p99)} | ${fmtMs(light?.p99)} | ${bestClient ? `${bestClient[0].label} ${fmtInt(bestClient[1].rps)}` : '-'} | ${fmtRatio(rClient)} | ${dRss === undefined ? '-' : `${dRss >= 0 ? '+' : ''}${dRss.toFixed(1)} MiB`} | ${fmtRatio(rFloor)} | ${checks.join(', ')} |`)
+      const written = m.get('fastify-fastcgi-as-written')
+      const tunedRps = gateways.filter((g) => g.tuned).map((g) => m.get(g.id).rps).filter((x) => x !== undefined)
+      const bestTuned = tunedRps.length === 0 ? undefined : Math.max(...tunedRps)
+      const rWritten = written?.rps !== undefined && bestTuned !== undefined ? written.rps / bestTuned : undefined
+      const dWrittenRss = written?.rss !== undefined && bare?.rss !== undefined ? written.rss - bare.rss : undefined
+      if (rWritten !== undefined) checks.push(rWritten >= 0.95 ? 'as written yes' : 'as written no')
+      const fmtDelta = (d) => d === undefined ? '-' : `${d >= 0 ? '+' : ''}${d.toFixed(1)} MiB`
+      L.push(`| ${s.title} | ${fmtInt(o.rps)} | ${best ? `${best[0].label} ${fmtInt(best[1].rps)}` : '-'} | ${fmtRatio(rBest)} | ${fmtMs(o.p99)} | ${fmtMs(light?.p99)} | ${bestClient ? `${bestClient[0].label} ${fmtInt(bestClient[1].rps)}` : '-'} | ${fmtRatio(rClient)} | ${fmtDelta(dRss)} | ${fmtRatio(rFloor)} | ${checks.join(', ')} | ${fmtInt(written?.rps)} | ${fmtRatio(rWritten)} | ${fmtDelta(dWrittenRss)} |`)
     }
   }
+
+  L.push(...shapeReport({ scenarios, gateways, byScenario, fmt: { fmtInt, fmtMs, fmtMiB, fmtRatio } }))
 
   L.push('', '## Per scenario', '')
   for (const s of scenarios) {
     const m = byScenario.get(s.id)
     const light = m.get('lighttpd')
-    L.push(`### ${s.title}: \`GET ${s.url}\``, '')
-    L.push('| gateway | req/s | vs lighttpd | p50 | p99 | peak RSS | CPU per request | wrk errors | req/s per round | machine busy before (max) | problems |')
-    L.push('|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|')
+    L.push(`### ${s.title}: \`${s.bodyBytes === undefined ? 'GET' : `POST (${s.bodyBytes} bytes)`} ${s.url}\`${s.connections !== undefined ? `, ${s.connections} connections` : ''}`, '')
+    L.push('| gateway | req/s | vs lighttpd | p50 | p99 | peak RSS | CPU per request | wrk errors | req/s per round | machine busy before (max) | load average, 1 min (max) | problems |')
+    L.push('|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|')
     for (const g of gateways) {
       const x = m.get(g.id)
+      if (x.runs === 0) continue
       const ratio = x.rps !== undefined && light && light.rps !== undefined ? x.rps / light.rps : undefined
-      L.push(`| ${g.label} | ${fmtInt(x.rps)} | ${fmtRatio(ratio)} | ${fmtMs(x.p50)} | ${fmtMs(x.p99)} | ${fmtMiB(x.rss)} | ${x.cpu === undefined ? '-' : `${x.cpu.toFixed(1)} µs`} | ${x.ok > 0 ? x.wrkErrors : '-'} | ${x.allRps.join(', ')} | ${x.backgroundMax === undefined ? '-' : `${Math.round(100 * x.backgroundMax)}%`} | ${x.errors.join('; ').replace(/\|/g, '/')} |`)
+      L.push(`| ${g.label} | ${fmtInt(x.rps)} | ${fmtRatio(ratio)} | ${fmtMs(x.p50)} | ${fmtMs(x.p99)} | ${fmtMiB(x.rss)} | ${x.cpu === undefined ? '-' : `${x.cpu.toFixed(1)} µs`} | ${x.ok > 0 ? x.wrkErrors : '-'} | ${x.allRps.join(', ')} | ${x.backgroundMax === undefined ? '-' : `${Math.round(100 * x.backgroundMax)}%`} | ${x.loadMax === undefined ? '-' : x.loadMax.toFixed(1)} | ${x.errors.join('; ').replace(/\|/g, '/')} |`)
     }
     L.push('')
   }
@@ -756,12 +827,14 @@ async function main () {
     scenarios = scenarios.filter((s) => s.backend !== 'php')
   }
 
+  const explicit = opts.gateways !== undefined
+  const runsPerRound = scenarios.reduce((n, s) => n + gatewaysFor(s, gateways, explicit).length * (s.slow !== undefined ? 2 : 1), 0)
   const perRun = opts.warmup + opts.duration + 2.5
-  const estimate = scenarios.length * gateways.length * opts.rounds * perRun
+  const estimate = runsPerRound * opts.rounds * perRun
   // waiting for a quiet machine has its own budget (half the estimate); the run is bounded either way
   opts.quietBudgetMs = estimate * 500
   const deadline = Date.now() + (Math.max(120, estimate * 1.5) + estimate * 0.5 + 60) * 1000
-  log(`${opts.mode}: ${scenarios.length} scenarios x ${gateways.length} gateways x ${opts.rounds} rounds, about ${Math.round(estimate / 60)} min; unavailable: ${unavailable.map((u) => u.label).join(', ') || 'none'}`)
+  log(`${opts.mode}: ${scenarios.length} scenarios x up to ${gateways.length} gateways x ${opts.rounds} rounds, about ${Math.round(estimate / 60)} min; unavailable: ${unavailable.map((u) => u.label).join(', ') || 'none'}`)
 
   const startedAt = new Date()
   // versions as built for this run (dist/ was built from the work tree just before)
@@ -784,12 +857,13 @@ async function main () {
     for (const s of scenarios) {
       const backend = await backendFor(s)
       for (let round = 0; round < opts.rounds && !aborted; round++) {
-        const order = round % 2 === 0 ? gateways : [...gateways].reverse()
+        const here = gatewaysFor(s, gateways, explicit)
+        const order = round % 2 === 0 ? here : [...here].reverse()
         for (const g of order) {
           if (Date.now() > deadline) { aborted = true; break }
           const r = await measure(g, s, backend, opts, round)
           results.push(r)
-          log(`${s.id} round ${round + 1}/${opts.rounds} ${g.id}: ${r.error !== undefined ? `ERROR ${r.error}` : `${Math.round(r.rps)} req/s, p99 ${r.p99.toFixed(2)} ms, RSS ${r.peakRssMiB.toFixed(1)} MiB, CPU ${r.cpuUsPerRequest?.toFixed(1)} µs/req, busy before ${Math.round(100 * r.backgroundCpu)}%${r.non2xx + r.socketErrors.read + r.socketErrors.connect + r.socketErrors.timeout > 0 ? `, errors ${JSON.stringify({ non2xx: r.non2xx, ...r.socketErrors })}` : ''}`}`)
+          log(`${s.id} round ${round + 1}/${opts.rounds} ${g.id}: ${r.error !== undefined ? `ERROR ${r.error}` : `${Math.round(r.rps)} req/s, p99 ${r.p99.toFixed(2)} ms, RSS ${r.peakRssMiB.toFixed(1)} MiB, CPU ${r.cpuUsPerRequest?.toFixed(1)} µs/req, busy before ${Math.round(100 * r.backgroundCpu)}%, load ${r.load1.toFixed(1)}${r.alone !== undefined ? `, alone ${Math.round(r.alone.rps)} req/s p99 ${r.alone.p99.toFixed(2)} ms` : ''}${r.slow !== undefined ? `, slow ${JSON.stringify(r.slow)}` : ''}${r.non2xx + r.socketErrors.read + r.socketErrors.connect + r.socketErrors.timeout > 0 ? `, errors ${JSON.stringify({ non2xx: r.non2xx, ...r.socketErrors })}` : ''}`}`)
         }
       }
       if (aborted) break
@@ -842,7 +916,7 @@ async function profile (opts) {
   fs.mkdirSync(profDir, { recursive: true })
   const address = scenario.transport === 'unix' ? { kind: 'unix', path: path.join(TMP, 'profile.sock') } : { kind: 'tcp', host: HOST, port: await freePort() }
   const backend = scenario.backend === 'php' ? await startPhpFpm(address, 'profile') : await startCBackend(address, 'profile')
-  const gateway = { ...GATEWAYS[0], start: nodeGateway('fastify-fastcgi.js', { MAX_CONCURRENCY: '2' }, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]) }
+  const gateway = { ...GATEWAYS.find((g) => g.id === 'fastify-fastcgi'), start: nodeGateway('fastify-fastcgi.js', { MAX_CONCURRENCY: '2', KEEP_ALIVE: '1' }, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]) }
   let r
   try {
     r = await measure(gateway, scenario, backend, opts, 0)
