@@ -68,13 +68,12 @@ export interface BackendRequest {
   readonly cancellation?: Cancellation
   readonly onStderr?: (chunk: Buffer) => void
   /**
-   * This request's own settings, for a client shared by host entries that name one address
-   * with different options (each entry's timeouts must hold for its requests); default: the client's
+   * This request's own timeouts, for a client shared by host entries that name one address
+   * with different ones (each entry's timeouts hold for its requests); default: the client's
    */
   readonly connectTimeout?: number
   readonly readTimeout?: number
   readonly writeTimeout?: number
-  readonly keepAlive?: KeepAlive
 }
 
 export type KeepAlive = boolean | 'auto'
@@ -165,7 +164,7 @@ export class BackendClient {
     if (this.closed) return Promise.reject(new PoolClosedError())
     // The hot path, with no await before the request is written: the keep-alive question is
     // settled, a slot is free and a kept connection is waiting.
-    const wanted = req.keepAlive ?? this.options.keepAlive
+    const wanted = this.options.keepAlive
     const keepAlive = wanted === 'auto' ? this.answeredValues : wanted
     if (keepAlive !== undefined && this.inFlight < this.cap && this.idle.length > 0) {
       this.inFlight++
@@ -176,7 +175,7 @@ export class BackendClient {
 
   /** What `request` does when it must wait: for the probe, then for a slot. */
   private async requestWaiting (req: BackendRequest): Promise<FastcgiResponse> {
-    let keepAlive = req.keepAlive ?? this.options.keepAlive
+    let keepAlive = this.options.keepAlive
     if (keepAlive === 'auto') {
       this.probe ??= probeValues(this.options.address, PROBE_TIMEOUT).then((values) => {
         this.answeredValues = values !== undefined

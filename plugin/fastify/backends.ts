@@ -13,9 +13,12 @@ import type { FastcgiConfig, HostConfig } from './options'
 export type Backends = BackendPool<HostConfig, BackendClient>
 export type Backend = Proc<HostConfig, BackendClient>
 
-/** Options of the address: its connections and the client's queue. */
+/**
+ * Options of the address: its connections and the client's queue. The timeouts are not among
+ * them: they bound one request, so each entry's go with its requests (dispatcher.ts).
+ */
 const CONNECTION_OPTIONS = [
-  'connectTimeout', 'readTimeout', 'writeTimeout', 'keepAlive', 'keepAliveMaxIdle', 'keepAliveTimeout',
+  'keepAlive', 'keepAliveMaxIdle', 'keepAliveTimeout',
   'maxConcurrency', 'queueLimit', 'queueTimeout', 'disableTime'
 ] as const satisfies ReadonlyArray<keyof HostConfig>
 /** Options of the processes, when both entries spawn them. */

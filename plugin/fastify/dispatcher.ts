@@ -79,7 +79,10 @@ export class Dispatcher {
           params: d.params(host),
           body: d.body,
           cancellation,
-          // the client has the address's timeouts and keep-alive: entries sharing it agree (backends.ts)
+          // an entry's timeouts hold for its requests, also on an address it shares (backends.ts)
+          connectTimeout: host.connectTimeout,
+          readTimeout: host.readTimeout,
+          writeTimeout: host.writeTimeout,
           onStderr: (chunk) => logStderr(request.log, backendName, chunk)
         })
         this.pool.reportConnect(proc, 'connected')
