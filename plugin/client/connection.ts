@@ -28,7 +28,6 @@ export interface RecordSink {
 
 export class BackendConnection {
   readonly decoder: RecordDecoder
-  requestsServed = 0
   closed = false
   /** Bytes came that belonged to no request in progress: closed for that reason. */
   unclean = false
@@ -172,7 +171,6 @@ export class BackendConnection {
         const { appStatus, protocolStatus } = parseEndRequestBody(content)
         this.sink = undefined
         this.endedInRead = true
-        this.requestsServed++
         sink.onEndRequest(appStatus, protocolStatus)
         return
       }
