@@ -16,9 +16,12 @@ import { setVariables, variablesOf } from './fastify/authorizer-approval'
 import { createBackends } from './fastify/backends'
 import type { Backends } from './fastify/backends'
 import type { BackendInfo } from './pool'
+import { addMethods, mountOf } from './fastify/mount'
+import { FastcgiRegistry } from './fastify/registry'
+import { DecoratorTakenError } from './errors'
 
 interface FastcgiDecorator {
-  /** the backend pool: processes, balancing, counters */
+  /** the backend pool (of the first registration, when there are several): processes, balancing, counters */
   readonly pool: Backends
   backends (): BackendInfo[]
   stats (): Record<string, number>
@@ -45,7 +48,13 @@ declare module 'fastify' {
 
 const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options) => {
   const config = normalizeOptions(options)
+  const { mount, own } = mountOf(fastify.prefix, 'prefix' in options ? options.prefix : undefined)
+  // a later registration joins the first one's decorator (several prefixes or virtual hosts)
+  const existing: unknown = fastify.hasDecorator('fastcgi') ? fastify.fastcgi : undefined
+  if (existing !== undefined && !(existing instanceof FastcgiRegistry)) throw new DecoratorTakenError()
+  const registry = existing ?? new FastcgiRegistry()
   for (const warning of config.warnings) fastify.log.warn(warning)
+  addMethods(fastify, config.methods)
   const pool = createBackends(config, fastify.log)
   try {
     await pool.start()
@@ -53,7 +62,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     await pool.close()
     throw err
   }
-  const parts = { resolver: new ScriptResolver(config), dispatcher: new Dispatcher(pool), redirects: new LocalRedirects(fastify) }
+  const parts = { resolver: new ScriptResolver(config, mount), dispatcher: new Dispatcher(pool), redirects: new LocalRedirects(fastify) }
   const responder = new Responder(config, parts.resolver, parts.dispatcher, parts.redirects)
   // the keys must cover every target the application's router would take for a guarded one
   type RouterFlags = { caseSensitive?: boolean, ignoreTrailingSlash?: boolean }
@@ -63,14 +72,9 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     ignoreTrailingSlash: router.ignoreTrailingSlash === true || router.routerOptions?.ignoreTrailingSlash === true
   })
 
-  const decorator: FastcgiDecorator = {
-    pool,
-    backends: () => pool.backends(),
-    stats: () => pool.stats(),
-    prometheus: () => pool.prometheus(),
-    authorizer: (name) => authorizers.hook(name)
-  }
-  fastify.decorate('fastcgi', decorator)
+  registry.add({ pool, resolver: parts.resolver, responder, authorizers, constraints: config.constraints })
+  const decorator: FastcgiDecorator = registry
+  if (existing === undefined) fastify.decorate('fastcgi', decorator)
   if (!fastify.hasRequestDecorator('fastcgiVariables')) {
     fastify.decorateRequest('fastcgiVariables', {
       getter (this: FastifyRequest) { return variablesOf(this) },
@@ -78,16 +82,18 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     })
   }
   if (authorizers.active) fastify.addHook('onRequest', authorizers.onRequest)
-  fastify.decorateReply('fastcgi', function (this: FastifyReply, replyOptions?: ReplyFastcgiOptions) {
-    return responder.handleReply(this.request, this, replyOptions ?? {})
-  })
+  if (!fastify.hasReplyDecorator('fastcgi')) {
+    fastify.decorateReply('fastcgi', function (this: FastifyReply, replyOptions?: ReplyFastcgiOptions) {
+      return registry.responderFor(this.request, replyOptions?.mapping).handleReply(this.request, this, replyOptions ?? {})
+    })
+  }
 
-  await registerRoutes(fastify, config, (request, reply) => responder.handleRoute(request, reply))
+  await registerRoutes(fastify, config, (request, reply) => responder.handleRoute(request, reply), { own, full: mount.prefix })
   if (config.statusUrl !== undefined) {
-    fastify.get(config.statusUrl, async (request, reply) => {
+    fastify.get(own + config.statusUrl, async (request, reply) => {
       const accept = request.headers.accept ?? ''
       if (accept.includes('text/html')) return reply.type('text/html; charset=utf-8').send(pool.statusHtml())
-      return reply.type('text/plain; version=0.0.4').send(pool.prometheus())
+      return reply.type('text/plain; version=0.0.4').send(registry.prometheus())
     })
   }
 

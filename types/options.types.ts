@@ -18,6 +18,7 @@ app.register(fastcgi, {
   statusUrl: '/fastcgi-status',
   constraints: { host: 'a.example' },
   prefix: '/php',
+  methods: ['PROPFIND', 'MKCOL'],
   server: {
     '.php': { php: { binPath: '/usr/bin/php-cgi', socket: '/tmp/php.sock', maxProcs: 2, binEnvironment: { PHP_FCGI_CHILDREN: '4' }, killSignal: 'SIGUSR1' } },
     '/app/': [{ host: '127.0.0.1', port: 9000, checkLocal: false, mode: 'responder', disableTime: 1000, requestBuffering: false }],
@@ -35,6 +36,8 @@ app.register(fastcgi, options)
 // ---- wrong uses ----
 // @ts-expect-error server is required
 const noServer: FastcgiPluginOptions = { documentRoot: '/srv' }
+// @ts-expect-error methods is a list
+const oneMethod: FastcgiPluginOptions = { server: {}, methods: 'PROPFIND' }
 // @ts-expect-error binPth is not a host option
 const typo: FastcgiHostOptions = { socket: '/x', binPth: '/usr/bin/php-cgi' }
 // @ts-expect-error lighttpd's dashed names are not option names

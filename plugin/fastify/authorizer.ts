@@ -27,6 +27,7 @@ import type { TargetOverride } from './request-info'
 import { authorizedDocroot, isApprovedBy, markApproved, setAuthorizedDocroot, variablesOf } from './authorizer-approval'
 import { serveFromDocroot } from './static-docroot'
 import type { FastcgiConfig, HostConfig, MappingConfig } from './options'
+import { meetsHostConstraint } from './mount'
 
 /** What `fastify.fastcgi.authorizer(name)` returns: usable as onRequest or preHandler. */
 export type AuthorizerHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
@@ -83,10 +84,13 @@ export class Authorizers {
 
   /** The onRequest hook for authorizer mappings. */
   readonly onRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    // another registration serves the other hosts (virtual hosts by `constraints`)
+    if (!meetsHostConstraint(this.config.constraints, request)) return undefined
     const rawTarget = request.raw.url ?? '/'
     const target = parseTarget(request.method, rawTarget)
+    const local = this.parts.resolver.localPath(target.path)
     // cheap exit for the common case: prefix keys only, none of them matches
-    if (this.prefixOnly && !this.keys.some((k) => target.path.startsWith(k.key)) && this.rawMatch(rawTarget) === undefined) return undefined
+    if (this.prefixOnly && !this.keys.some((k) => local.startsWith(k.key)) && this.rawMatch(rawTarget) === undefined) return undefined
     const resolution = await this.parts.resolver.resolve(target.path, this.config.documentRoot, this.keys)
     switch (resolution.kind) {
       case 'not-ours': {
@@ -95,7 +99,7 @@ export class Authorizers {
         // so that an application route can never be reached around its authorizer.
         const raw = this.rawMatch(rawTarget)
         if (raw === undefined) return undefined
-        return await this.guardRoute(request, reply, raw, target, target.path)
+        return await this.guardRoute(request, reply, raw, target, local)
       }
       case 'not-found':
         // check-local: lighttpd's core answers 404 and nothing else serves the request
@@ -112,7 +116,7 @@ export class Authorizers {
     }
     const { mapping, scriptName } = resolution.route
     const checkLocal = (mapping.hosts[0] as HostConfig).checkLocal
-    return await this.guardRoute(request, reply, mapping, target, checkLocal ? scriptName : target.path)
+    return await this.guardRoute(request, reply, mapping, target, checkLocal ? scriptName : local)
   }
 
   private async guardRoute (request: FastifyRequest, reply: FastifyReply, mapping: MappingConfig, target: TargetOverride, scriptName: string): Promise<FastifyReply | undefined> {
@@ -148,9 +152,19 @@ export class Authorizers {
       for (const v of [...variants]) variants.push(v.endsWith('/') ? v.slice(0, -1) : `${v}/`)
     }
     const fold = (text: string): string => this.caseInsensitive ? text.toLowerCase() : text
+    // the keys are below the registration's prefix, in whatever case the router lets through
+    const prefix = this.parts.resolver.mount.prefix
+    const below: string[] = []
+    for (const variant of variants) {
+      if (prefix === '') below.push(variant)
+      else if (fold(variant.slice(0, prefix.length)) === fold(prefix)) {
+        const rest = variant.slice(prefix.length)
+        if (rest === '' || rest.startsWith('/')) below.push(rest === '' ? '/' : rest)
+      }
+    }
     for (const key of this.keys) {
       const k = fold(key.key)
-      for (const variant of variants) {
+      for (const variant of below) {
         const v = fold(variant)
         if (key.kind === 'prefix' ? v.startsWith(k) : v.endsWith(k)) return key
       }
@@ -164,7 +178,7 @@ export class Authorizers {
     return async (request, reply) => {
       if (isApprovedBy(request, guard.mapping.key)) return undefined
       const target = parseTarget(request.method, request.raw.url ?? '/')
-      const decision = await this.authorize(request, reply, guard, target, target.path)
+      const decision = await this.authorize(request, reply, guard, target, this.parts.resolver.localPath(target.path))
       return decision === 'approved' ? undefined : decision
     }
   }

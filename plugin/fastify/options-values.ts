@@ -61,7 +61,8 @@ export const PLUGIN_OPTIONS: Record<keyof FastcgiPluginOptions, Kind | 'object'>
   spoolMemoryLimit: 'count',
   spoolDirectory: 'string',
   closeGrace: 'duration',
-  statusUrl: 'string'
+  statusUrl: 'string',
+  methods: 'stringList'
 }
 
 // Node's timers take at most 2^31-1 ms; beyond it they fire after 1 ms

@@ -11,6 +11,7 @@ import type { MappingKey } from '../cgi/mapping'
 import { InvalidOptionError } from '../errors'
 import { HOST_OPTIONS, PLUGIN_OPTIONS, checkKnownKeys, checkValue, isRecord, pathPart, warnIfSeconds } from './options-values'
 import { normalizeHost } from './options-host'
+import { checkMethods } from './mount'
 
 export { camelCase, pathPart } from './options-values'
 export { isLoopbackHost } from './options-host'
@@ -99,6 +100,11 @@ export interface FastcgiPluginOptions {
   closeGrace?: number
   /** Opt-in status route (Prometheus text, or HTML for a browser). */
   statusUrl?: string
+  /**
+   * Methods the plugin's routes take besides Fastify's own (WebDAV: PROPFIND, PROPPATCH, MKCOL,
+   * COPY, MOVE, LOCK, UNLOCK, REPORT, ...); those Fastify does not know are added with a body.
+   */
+  methods?: string[]
 }
 
 export interface HostConfig {
@@ -159,6 +165,8 @@ export interface FastcgiConfig {
   readonly spoolDirectory: string
   readonly closeGrace: number
   readonly statusUrl: string | undefined
+  /** extra methods of the routes (options.methods), checked against Node's parser */
+  readonly methods: readonly string[]
   /** Durations that look like seconds (lighttpd's unit) where ms are expected. */
   readonly warnings: readonly string[]
 }
@@ -215,6 +223,7 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
     spoolDirectory: o.spoolDirectory ?? os.tmpdir(),
     closeGrace: o.closeGrace ?? 5000,
     statusUrl: o.statusUrl,
+    methods: checkMethods(o.methods),
     warnings
   }
 }

@@ -38,6 +38,8 @@ export class Responder {
   /** The handler of the plugin's routes. */
   async handleRoute (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const target = parseTarget(request.method, request.raw.url ?? '/')
+    // the prefix alone is the mount's directory: addressed with its slash, as lighttpd's alias
+    if (this.resolver.mount.local(target.path) === '') return reply.redirect(`${target.path}/${target.query === '' ? '' : `?${target.query}`}`, 301)
     // an approving authorizer with a docroot moved the request there (lighttpd's restart)
     const docroot = authorizedDocroot(request)
     let pending = this.resolver.resolve(target.path, docroot)
@@ -68,17 +70,23 @@ export class Responder {
     if (options.mapping !== undefined) {
       const mapping = this.resolver.mapping(options.mapping)
       if (mapping === undefined) throw new NoBackendError(`no mapping ${JSON.stringify(options.mapping)}`)
-      route = routeByKey(mapping, target.path)
+      route = { ...routeByKey(mapping, this.resolver.localPath(target.path)), ...this.urlPrefixOf(target.path) }
     } else {
       const resolution = await this.resolver.resolve(target.path, docroot)
       if (resolution.kind === 'route') route = resolution.route
       else {
         const first = this.resolver.responderKeys[0]
         if (first === undefined) throw new NoBackendError('no responder mapping is configured')
-        route = { mapping: first, scriptName: target.path, pathInfo: '' }
+        route = { mapping: first, scriptName: this.resolver.localPath(target.path), pathInfo: '', ...this.urlPrefixOf(target.path) }
       }
     }
     return this.serve(request, reply, docroot === undefined ? route : { ...route, documentRoot: docroot }, target, options)
+  }
+
+  /** A path under the registration's prefix keeps the prefix in SCRIPT_NAME. */
+  private urlPrefixOf (urlPath: string): { urlPrefix?: string } {
+    const { mount } = this.resolver
+    return mount.prefix !== '' && mount.local(urlPath) !== undefined ? { urlPrefix: mount.prefix } : {}
   }
 
   private async serve (request: FastifyRequest, reply: FastifyReply, route: Route, target: TargetOverride, overrides: ReplyFastcgiOptions): Promise<FastifyReply | undefined> {
@@ -117,7 +125,8 @@ export class Responder {
           docroot: host.docroot,
           brokenScriptfilename: host.brokenScriptfilename
         })
-        return buildCgiParams(info, overrides.scriptFilename === undefined ? location : { ...location, scriptFilename: overrides.scriptFilename }, {
+        const client = route.urlPrefix === undefined ? location : { ...location, scriptName: route.urlPrefix + location.scriptName }
+        return buildCgiParams(info, overrides.scriptFilename === undefined ? client : { ...client, scriptFilename: overrides.scriptFilename }, {
           role: 'responder',
           stripRequestUri: host.stripRequestUri,
           extraVariables: extra

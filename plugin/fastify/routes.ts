@@ -14,8 +14,10 @@ export function routeUrls (config: FastcgiConfig): string[] {
 export async function registerRoutes (
   instance: FastifyInstance,
   config: FastcgiConfig,
-  handler: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
+  handler: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>,
+  mount: { readonly own: string, readonly full: string } = { own: '', full: '' }
 ): Promise<void> {
+  // the plugin's own `prefix` option: Fastify does not apply it to a fastify-plugin, so the routes' context does
   await instance.register(async (routes) => {
     routes.removeAllContentTypeParsers()
     routes.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
@@ -27,5 +29,15 @@ export async function registerRoutes (
         handler
       })
     }
-  })
+    // `/php` itself, which `/php/*` does not take: the responder redirects it to `/php/`
+    if (mount.full !== '' && routeUrls(config).includes('/*')) {
+      routes.route({
+        method: 'GET',
+        url: '/',
+        prefixTrailingSlash: 'no-slash',
+        ...(config.constraints === undefined ? {} : { constraints: config.constraints }),
+        handler
+      })
+    }
+  }, mount.own === '' ? {} : { prefix: mount.own })
 }

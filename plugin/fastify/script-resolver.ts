@@ -7,6 +7,8 @@ import { normalizeRequestTarget } from '../cgi/url-path'
 import { isFile, probeScript } from './locate-script'
 import type { TargetOverride } from './request-info'
 import type { FastcgiConfig, HostConfig, MappingConfig } from './options'
+import { ROOT_MOUNT } from './mount'
+import type { Mount } from './mount'
 
 export interface Route {
   readonly mapping: MappingConfig
@@ -14,6 +16,8 @@ export interface Route {
   readonly pathInfo: string
   /** document root the route was resolved in (an approving authorizer's docroot); default config.documentRoot */
   readonly documentRoot?: string
+  /** the registration's prefix, in front of scriptName in SCRIPT_NAME (not in file paths) */
+  readonly urlPrefix?: string
 }
 
 export type Resolution =
@@ -49,7 +53,7 @@ export class ScriptResolver {
   readonly responderKeys: readonly MappingConfig[]
   private readonly mappingsByKey: ReadonlyMap<string, MappingConfig>
 
-  constructor (private readonly config: FastcgiConfig) {
+  constructor (private readonly config: FastcgiConfig, readonly mount: Mount = ROOT_MOUNT) {
     this.responderKeys = config.mappings.filter((m) => m.hosts.some((h) => h.mode === 'responder'))
     this.mappingsByKey = new Map(config.mappings.map((m) => [m.key, m]))
   }
@@ -58,11 +62,32 @@ export class ScriptResolver {
     return this.mappingsByKey.get(key)
   }
 
+  /** The path below the registration's prefix (the prefix itself is `/`); the path itself when outside it. */
+  localPath (urlPath: string): string {
+    const local = this.mount.local(urlPath)
+    return local === undefined ? urlPath : local === '' ? '/' : local
+  }
+
   /**
-   * Does any responder key (or any of `keys`) match this URL path? The textual match comes
-   * first; check-local keys then look at the files under `documentRoot`.
+   * Does any responder key (or any of `keys`) match this URL path? The prefix is taken off first
+   * (a path outside it is not ours); the textual match comes next; check-local keys then look
+   * at the files under `documentRoot`. Routes and redirects come back in the client's URL space.
    */
   resolve (urlPath: string, documentRoot: string = this.config.documentRoot, keys: readonly MappingConfig[] = this.responderKeys): Resolution | Promise<Resolution> {
+    const local = this.mount.local(urlPath)
+    if (local === undefined) return { kind: 'not-ours' }
+    const resolution = this.resolveLocal(local === '' ? '/' : local, documentRoot, keys)
+    if (this.mount.prefix === '') return resolution
+    return resolution instanceof Promise ? resolution.then((r) => this.toClient(r)) : this.toClient(resolution)
+  }
+
+  private toClient (resolution: Resolution): Resolution {
+    if (resolution.kind === 'redirect') return { kind: 'redirect', location: this.mount.public(resolution.location) }
+    if (resolution.kind === 'route') return { kind: 'route', route: { ...resolution.route, urlPrefix: this.mount.prefix } }
+    return resolution
+  }
+
+  private resolveLocal (urlPath: string, documentRoot: string, keys: readonly MappingConfig[]): Resolution | Promise<Resolution> {
     const textual = findMapping(keys, urlPath, this.config.mapExtensions)
     // a key without check-local is decided by the URL alone: no promise
     if (textual !== undefined && !firstHost(textual).checkLocal) return { kind: 'route', route: routeByKey(textual, urlPath) }
