@@ -68,7 +68,7 @@ t.test("'Primary script unknown': php-fpm asked for a SCRIPT_FILENAME that does 
   const stderr = log.find('FastCGI-stderr:')
   t.equal(stderr?.msg, 'FastCGI-stderr: Primary script unknown')
   t.equal(stderr?.level, 40)
-  t.match(stderr?.backend, /^\.php unix:.*fpm\.sock$/)
+  t.match(stderr?.backend, /^\.php#0 unix:.*fpm\.sock$/)
 })
 
 t.test('a unix socket the gateway may not connect to (wrong permissions)', { skip: !hasPhpCgi() && 'php-cgi not installed' }, async (t) => {
