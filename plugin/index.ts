@@ -12,13 +12,19 @@ import type { AuthorizerHook } from './fastify/authorizer'
 import { setVariables, variablesOf } from './fastify/request-state'
 import { BackendPool } from './pool'
 import type { BackendInfo } from './pool'
+import { RequestMetrics } from './pool/metrics'
+import { StatusPage, registerStatusRoute } from './fastify/status-page'
+import type { StatusReport } from './pool/status-report'
 
 export interface FastcgiDecorator {
   /** the backend pool: processes, balancing, counters */
   readonly pool: BackendPool
   backends (): BackendInfo[]
   stats (): Record<string, number>
+  /** the pool's and the request metrics' figures as Prometheus text (what the status route serves) */
   prometheus (): string
+  /** the status route's JSON: uptime, and per mapping and backend the request figures and processes */
+  status (): StatusReport
   /**
    * The authorizer of a mapping (its key) or of one backend (its label), as a hook for routes
    * of the application's choice: `preHandler: app.fastcgi.authorizer('auth')`.
@@ -46,13 +52,17 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   for (const mapping of config.mappings) {
     for (const host of mapping.hosts) pool.add(host)
   }
+  // observability: listening before start() so that the first spawns are not counted as respawns
+  const metrics = new RequestMetrics()
+  pool.on('spawned', (event) => metrics.spawned(event.address))
+  const statusPage = new StatusPage(pool, metrics)
   try {
     await pool.start()
   } catch (err) {
     await pool.close()
     throw err
   }
-  const gateway = new Gateway(config, pool, fastify.log)
+  const gateway = new Gateway(config, pool, fastify.log, metrics)
   // the keys must cover every target the application's router would take for a guarded one
   type RouterFlags = { caseSensitive?: boolean, ignoreTrailingSlash?: boolean }
   const router = fastify.initialConfig as RouterFlags & { routerOptions?: RouterFlags }
@@ -65,7 +75,8 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     pool,
     backends: () => pool.backends(),
     stats: () => pool.stats(),
-    prometheus: () => pool.prometheus(),
+    prometheus: () => statusPage.prometheus(),
+    status: () => statusPage.report(),
     authorizer: (name) => authorizers.hook(name)
   }
   fastify.decorate('fastcgi', decorator)
@@ -81,13 +92,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   })
 
   await registerRoutes(fastify, config, (request, reply) => gateway.handleRoute(request, reply))
-  if (config.statusUrl !== undefined) {
-    fastify.get(config.statusUrl, async (request, reply) => {
-      const accept = request.headers.accept ?? ''
-      if (accept.includes('text/html')) return reply.type('text/html; charset=utf-8').send(pool.statusHtml())
-      return reply.type('text/plain; version=0.0.4').send(pool.prometheus())
-    })
-  }
+  if (config.statusRoute !== undefined) registerStatusRoute(fastify, config.statusRoute, statusPage)
 
   fastify.addHook('preClose', async () => {
     gateway.close()
@@ -106,6 +111,8 @@ export type {
   BackendInfo, BalanceAlgorithm, DisabledEvent, EnabledEvent, ExitedEvent, PoolEventMap, ProcCounters, ProcState, SpawnedEvent
 } from './pool'
 export type { AuthorizerHook } from './fastify/authorizer'
+export type { StatusRouteOptions } from './fastify/status-page'
+export type { StatusReport, BackendReport, HistogramReport, ProcessReport } from './pool/status-report'
 
 // CommonJS: `require('fastify-fastcgi')` is the plugin itself, with `.default` and `.fastifyFastcgi`
 module.exports = fastifyFastcgi

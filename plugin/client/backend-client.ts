@@ -53,6 +53,8 @@ export interface BackendRequest {
   /** cancelled when the client goes away: the request leaves the queue or its backend connection is dropped */
   readonly cancellation?: Cancellation
   readonly onStderr?: (chunk: Buffer) => void
+  /** told when the request starts and stops waiting for a slot under maxConcurrency (metrics) */
+  readonly queueWatcher?: QueueWatcher
   /**
    * This request's own settings, for a client shared by host entries that name one address
    * with different options (each entry's timeouts must hold for its requests); default: the client's
@@ -64,6 +66,11 @@ export interface BackendRequest {
 }
 
 export type KeepAlive = boolean | 'auto'
+
+export interface QueueWatcher {
+  enterQueue (): void
+  leaveQueue (): void
+}
 
 /** ms the FCGI_GET_VALUES probe of keepAlive: 'auto' waits for an answer */
 const PROBE_TIMEOUT = 500
@@ -165,7 +172,15 @@ export class BackendClient {
       })
       keepAlive = await this.probe
     }
-    await this.takeSlot(req.cancellation)
+    const waiting = this.takeSlot(req.cancellation)
+    if (waiting !== undefined) {
+      req.queueWatcher?.enterQueue()
+      try {
+        await waiting
+      } finally {
+        req.queueWatcher?.leaveQueue()
+      }
+    }
     return await this.send(req, keepAlive, new Slot(this))
   }
 

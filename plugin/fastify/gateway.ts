@@ -25,6 +25,10 @@ import type { TargetOverride } from './request-info'
 import { authorizedDocroot, peekVariables } from './request-state'
 import { serveFromDocroot } from './static-docroot'
 import { findSendfileDirective, replyWithSendfile } from './x-sendfile'
+import { backendLabel, RequestMetrics } from '../pool/metrics'
+import type { RequestMeasure } from '../pool/metrics'
+import { measureRequest } from './request-metrics'
+import { StderrLog } from './stderr-log'
 import type { FastcgiConfig, HostConfig, MappingConfig } from './options'
 
 /** Options of `reply.fastcgi()`. */
@@ -59,6 +63,8 @@ export interface Dispatch {
   /** an AbortSignal to the same end */
   readonly signal?: AbortSignal
   readonly hint: PickHint
+  /** observability: this request's figures (the responder path sets it) */
+  readonly measure?: RequestMeasure
 }
 
 export interface Dispatched {
@@ -88,7 +94,7 @@ export class Gateway {
   private readonly mappingsByKey: ReadonlyMap<string, MappingConfig>
   private readonly keys: readonly MappingConfig[]
 
-  constructor (private readonly config: FastcgiConfig, private readonly pool: BackendPool, private readonly log: FastifyBaseLogger) {
+  constructor (private readonly config: FastcgiConfig, private readonly pool: BackendPool, private readonly log: FastifyBaseLogger, readonly metrics: RequestMetrics = new RequestMetrics()) {
     this.keys = config.mappings.filter((m) => m.hosts.some((h) => h.mode === 'responder'))
     this.mappingsByKey = new Map(config.mappings.map((m) => [m.key, m]))
   }
@@ -192,6 +198,7 @@ export class Gateway {
 
   private async serve (request: FastifyRequest, reply: FastifyReply, route: Route, target: TargetOverride, overrides: ReplyFastcgiOptions, redirects: number): Promise<FastifyReply | undefined> {
     const { config } = this
+    const measure = measureRequest(this.metrics, request, reply, route.mapping.key)
     let prepared = redirects > 0
       ? NONE
       : prepareBody({
@@ -219,6 +226,7 @@ export class Gateway {
       role: 'responder',
       body: body.body,
       cancellation,
+      measure,
       hint: new RequestHint(request, target.path),
       params: (host) => {
         const location = resolveScriptLocation({
@@ -285,24 +293,38 @@ export class Gateway {
       attempts++
       const client = this.clientFor(proc, host)
       const backendName = `${host.name === '' ? d.mapping.key : host.name} ${client.name}`
+      d.measure?.attempt(d.mapping.key, backendLabel(host.name, host.address))
+      const stderr = new StderrLog(request.log, backendName)
       try {
         const response = await client.request({
           role: d.role === 'authorizer' ? Role.AUTHORIZER : Role.RESPONDER,
           params: d.params(host),
           body: d.body,
           cancellation,
-          onStderr: (chunk) => logStderr(request.log, backendName, chunk),
+          onStderr: (chunk) => stderr.push(chunk),
+          queueWatcher: d.measure,
           // host entries that share an address share its client, but keep their own settings
           connectTimeout: host.connectTimeout,
           readTimeout: host.readTimeout,
           writeTimeout: host.writeTimeout,
           keepAlive: host.keepAlive
         })
+        d.measure?.head()
         this.pool.reportConnect(proc, 'connected')
-        if (response.complete !== undefined) this.pool.release(proc)
-        else finished(response.body, () => this.pool.release(proc))
+        if (response.complete !== undefined) {
+          stderr.flush()
+          this.pool.release(proc)
+        } else {
+          finished(response.body, (err) => {
+            stderr.flush()
+            if (err !== undefined && err !== null) d.measure?.failed(err)
+            this.pool.release(proc)
+          })
+        }
         return { response, host }
       } catch (err) {
+        stderr.flush()
+        d.measure?.failed(err)
         this.pool.release(proc)
         const failure = connectFailureKind(err)
         if (failure === undefined) {
@@ -506,11 +528,4 @@ function localRedirectTarget (response: FastcgiResponse): string | undefined {
   const location = response.location
   if (location === undefined || !response.localRedirect) return undefined
   return location
-}
-
-function logStderr (log: FastifyBaseLogger, backend: string, chunk: Buffer): void {
-  for (const line of chunk.toString('utf8').split('\n')) {
-    const text = line.endsWith('\r') ? line.slice(0, -1) : line
-    if (text !== '') log.warn({ backend }, `FastCGI-stderr: ${text.length > 4096 ? `${text.slice(0, 4096)}...` : text}`)
-  }
 }

@@ -363,7 +363,8 @@ export class BackendPool extends EventEmitter<PoolEventMap> implements Guarded {
     return best
   }
 
-  private snapshot (): PoolSnapshot {
+  /** Hosts and processes as plain data (the status page joins them with the request metrics). */
+  snapshot (): PoolSnapshot {
     const hosts = [...this.hosts.values()].map((host) => ({
       name: host.name,
       address: host.key,
