@@ -54,21 +54,30 @@ export function formatUptime (totalSeconds: number): string {
   return parts.join(' ')
 }
 
-const BACKEND_HEAD = '<tr><th>backend</th><th>address</th><th class="n">load</th><th class="n">queued</th><th class="n">requests</th>' +
+const BACKEND_HEAD = '<tr><th>backend</th><th class="n">load</th><th class="n">queued</th><th class="n">requests</th>' +
   '<th class="n">2xx</th><th class="n">3xx</th><th class="n">4xx</th><th class="n">5xx</th><th class="n">aborts</th>' +
-  '<th class="n">timeouts</th><th class="n">retries</th><th class="n">respawns</th>' +
-  '<th class="n">first byte mean</th><th class="n">p95 &le;</th><th class="n">total mean</th><th class="n">p95 &le;</th>' +
-  '<th class="n">queue wait mean</th></tr>'
+  '<th class="n">timeouts</th><th class="n">retries</th><th class="n">respawns</th></tr>'
+
+function backendName (b: BackendReport): string {
+  const name = b.backend === '' ? '<i>no backend</i>' : `<b>${escapeHtml(b.backend)}</b>`
+  return `<td>${name}${b.address === null || b.address === b.backend ? '' : `<br><code class="zero">${escapeHtml(b.address)}</code>`}</td>`
+}
 
 function backendRow (b: BackendReport): string {
   const timeouts = b.timeouts.connect + b.timeouts.read + b.timeouts.write + b.timeouts.queue
-  return '<tr>' +
-    `<td><b>${b.backend === '' ? '<i>no backend</i>' : escapeHtml(b.backend)}</b></td>` +
-    `<td><code>${escapeHtml(b.address ?? '')}</code></td>` +
+  return '<tr>' + backendName(b) +
     cell(b.load) + cell(b.queueDepth) + cell(b.requests) +
     cell(b.responses['2xx']) + cell(b.responses['3xx']) + cell(b.responses['4xx']) + cell(b.responses['5xx'], true) +
     cell(b.aborts) + cell(timeouts, true) + cell(b.retries) + cell(b.respawns, true) +
-    latency(b.firstByte) + latency(b.total) + `<td class="n">${seconds(b.queueWait.meanSeconds)}</td>` +
+    '</tr>'
+}
+
+const LATENCY_HEAD = '<tr><th>backend</th><th class="n">first byte mean</th><th class="n">p95 &le;</th>' +
+  '<th class="n">total mean</th><th class="n">p95 &le;</th><th class="n">waited for a slot</th><th class="n">wait mean</th></tr>'
+
+function latencyRow (b: BackendReport): string {
+  return '<tr>' + `<td><b>${b.backend === '' ? '<i>no backend</i>' : escapeHtml(b.backend)}</b></td>` +
+    latency(b.firstByte) + latency(b.total) + cell(b.queueWait.count) + `<td class="n">${seconds(b.queueWait.meanSeconds)}</td>` +
     '</tr>'
 }
 
@@ -99,8 +108,10 @@ export function statusHtmlPage (report: StatusReport): string {
     const processes = m.backends.flatMap((b) => b.processes.map((p) => processRow(b.backend, p)))
     return [
       `<h2>Mapping <code>${escapeHtml(m.mapping)}</code></h2>`,
-      '<h3>Backends</h3>',
+      '<h3>Requests</h3>',
       `<div class="scroll"><table>${BACKEND_HEAD}${m.backends.map(backendRow).join('')}</table></div>`,
+      '<h3>Latency</h3>',
+      `<div class="scroll"><table>${LATENCY_HEAD}${m.backends.map(latencyRow).join('')}</table></div>`,
       processes.length === 0 ? '' : `<h3>Processes</h3><div class="scroll"><table>${PROCESS_HEAD}${processes.join('')}</table></div>`
     ].join('\n')
   })
@@ -109,7 +120,7 @@ export function statusHtmlPage (report: StatusReport): string {
     '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">',
     `<title>FastCGI status</title><style>${STYLE}</style></head><body>`,
     '<h1>FastCGI status</h1>',
-    `<p class="note">up since ${escapeHtml(report.startedAt)} · also as <a href="?format=json">JSON</a> and <a href="?format=prometheus">Prometheus</a></p>`,
+    `<p class="note">up since ${escapeHtml(report.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))} · also as <a href="?format=json">JSON</a> and <a href="?format=prometheus">Prometheus</a></p>`,
     '<div class="summary">',
     tile(formatUptime(report.uptimeSeconds), 'uptime'),
     tile(String(report.requests), 'requests to backends'),
