@@ -205,8 +205,8 @@ const PLUGIN_OPTIONS: Record<keyof FastcgiPluginOptions, Kind | 'object'> = {
   spoolMemoryLimit: 'count',
   spoolDirectory: 'string',
   closeGrace: 'duration',
-  statusUrl: 'string',
-  status: 'object'
+  status: 'object',
+  statusUrl: 'string'
 }
 
 const BALANCE: readonly BalanceAlgorithm[] = ['fair', 'least-connection', 'round-robin', 'hash', 'sticky']
