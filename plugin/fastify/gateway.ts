@@ -293,7 +293,7 @@ export class Gateway {
       attempts++
       const client = this.clientFor(proc, host)
       const backendName = `${host.name === '' ? d.mapping.key : host.name} ${client.name}`
-      d.measure?.attempt(d.mapping.key, backendLabel(host.name, host.address))
+      d.measure?.attempt(d.mapping.key, backendLabel(host.name, host.address), attempts > 1)
       const stderr = new StderrLog(request.log, backendName)
       try {
         const response = await client.request({

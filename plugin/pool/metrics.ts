@@ -186,13 +186,16 @@ export class RequestMeasure implements QueueWatcher {
     return this.attempts
   }
 
-  /** A backend was picked and the request goes to it; every attempt after the first is a retry. */
-  attempt (mapping: string, backend: string): void {
+  /**
+   * A backend was picked and the request goes to it; `retry`: another backend of this dispatch
+   * could not be reached (a local redirect's next hop is no retry).
+   */
+  attempt (mapping: string, backend: string, retry: boolean): void {
     if (this.current?.mapping !== mapping || this.current.backend !== backend) {
       this.mapping = mapping
       this.current = this.metrics.series(mapping, backend)
     }
-    if (this.attempts > 0) this.current.retries++
+    if (retry) this.current.retries++
     this.attempts++
     this.attemptStarted = performance.now()
   }

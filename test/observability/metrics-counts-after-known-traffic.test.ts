@@ -12,6 +12,7 @@ import { freePort } from '../helpers/ports'
 import { makeTempDir } from '../helpers/tmp'
 import { requestStream } from '../helpers/http'
 import { backendOf, eventually, samples, statusOf } from '../helpers/observability'
+import { startFaultServer } from '../helpers/fault-server'
 
 const skip = !hasPhpCgi() && 'php-cgi missing'
 
@@ -163,4 +164,25 @@ t.test('respawns: a spawned php-cgi killed with SIGKILL is started again and cou
   }, 20_000), 'respawned once')
   t.match(app.fastcgi.prometheus(), /^fastcgi_backend_respawns_total\{backend="php",process="0",address="unix:[^"]+-0"\} 1$/m)
   t.equal((await app.inject('/hello.php')).statusCode, 200, 'serving again')
+})
+
+t.test('a local redirect is part of its request: one request, counted for the backend that answered', { skip }, async (t) => {
+  const php = await startPhpCgi(t, { children: 1 })
+  const redirector = await startFaultServer(t, {
+    onRequest: async (req, conn) => { await conn.respond('Location: /hello.php\r\n\r\n', req.requestId) }
+  })
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastcgi, {
+    documentRoot: PHP_FIXTURES,
+    server: { '/go': { redirector: { ...redirector.options, checkLocal: false } }, '.php': { php: php.options } }
+  })
+  const res = await app.inject('/go')
+  t.equal(res.statusCode, 200)
+  t.equal(res.body, 'hello from php\n')
+  t.ok(await eventually(() => backendOf(statusOf(app), '.php', 'php').requests === 1), 'one request, under the backend that answered')
+  const report = statusOf(app)
+  t.equal(backendOf(report, '/go', 'redirector').requests, 0, 'not a second request under the redirecting backend')
+  t.equal(backendOf(report, '/go', 'redirector').firstByte.count, 1, 'whose answer came')
+  t.equal(backendOf(report, '.php', 'php').retries, 0, 'a hop is no retry')
 })
