@@ -16,13 +16,19 @@ import { setVariables, variablesOf } from './fastify/authorizer-approval'
 import { createBackends } from './fastify/backends'
 import type { Backends } from './fastify/backends'
 import type { BackendInfo } from './pool'
+import { RequestMetrics } from './pool/metrics'
+import { StatusPage, registerStatusRoute } from './fastify/status-page'
+import type { StatusReport } from './pool/status-report'
 
 interface FastcgiDecorator {
   /** the backend pool: processes, balancing, counters */
   readonly pool: Backends
   backends (): BackendInfo[]
   stats (): Record<string, number>
+  /** the pool's and the request metrics' figures as Prometheus text (what the status route serves) */
   prometheus (): string
+  /** the status route's JSON: uptime, and per mapping and backend the request figures and processes */
+  status (): StatusReport
   /**
    * The authorizer of a mapping (its key) or of one backend (its label), as a hook for routes
    * of the application's choice: `preHandler: app.fastcgi.authorizer('auth')`.
@@ -47,14 +53,18 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   const config = normalizeOptions(options)
   for (const warning of config.warnings) fastify.log.warn(warning)
   const pool = createBackends(config, fastify.log)
+  // observability: listening before start() so that the first spawns are not counted as respawns
+  const metrics = new RequestMetrics()
+  pool.on('spawned', (event) => metrics.spawned(event.address))
+  const statusPage = new StatusPage(pool, metrics)
   try {
     await pool.start()
   } catch (err) {
     await pool.close()
     throw err
   }
-  const parts = { resolver: new ScriptResolver(config), dispatcher: new Dispatcher(pool), redirects: new LocalRedirects(fastify) }
-  const responder = new Responder(config, parts.resolver, parts.dispatcher, parts.redirects)
+  const parts = { resolver: new ScriptResolver(config), dispatcher: new Dispatcher(pool), redirects: new LocalRedirects(fastify), metrics }
+  const responder = new Responder(config, parts.resolver, parts.dispatcher, parts.redirects, metrics)
   // the keys must cover every target the application's router would take for a guarded one
   type RouterFlags = { caseSensitive?: boolean, ignoreTrailingSlash?: boolean }
   const router = fastify.initialConfig as RouterFlags & { routerOptions?: RouterFlags }
@@ -67,7 +77,8 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     pool,
     backends: () => pool.backends(),
     stats: () => pool.stats(),
-    prometheus: () => pool.prometheus(),
+    prometheus: () => statusPage.prometheus(),
+    status: () => statusPage.report(),
     authorizer: (name) => authorizers.hook(name)
   }
   fastify.decorate('fastcgi', decorator)
@@ -83,13 +94,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   })
 
   await registerRoutes(fastify, config, (request, reply) => responder.handleRoute(request, reply))
-  if (config.statusUrl !== undefined) {
-    fastify.get(config.statusUrl, async (request, reply) => {
-      const accept = request.headers.accept ?? ''
-      if (accept.includes('text/html')) return reply.type('text/html; charset=utf-8').send(pool.statusHtml())
-      return reply.type('text/plain; version=0.0.4').send(pool.prometheus())
-    })
-  }
+  if (config.statusRoute !== undefined) registerStatusRoute(fastify, config.statusRoute, statusPage)
 
   fastify.addHook('preClose', async () => {
     pool.disconnect(false)
@@ -108,6 +113,8 @@ import type * as OptionTypes from './fastify/options'
 import type * as GatewayTypes from './fastify/responder'
 import type * as PoolTypes from './pool'
 import type * as AuthorizerTypes from './fastify/authorizer'
+import type * as StatusPageTypes from './fastify/status-page'
+import type * as StatusReportTypes from './pool/status-report'
 
 type FastcgiPlugin = FastifyPluginAsync<FastcgiPluginOptions>
 // the decorator's interface under a second name, so the namespace can export it as FastcgiDecorator
@@ -134,6 +141,11 @@ declare namespace fastifyFastcgi {
   export type ProcState = PoolTypes.ProcState
   export type SpawnedEvent = PoolTypes.SpawnedEvent
   export type FastcgiDecorator = FastcgiDecoratorShape
+  export type StatusRouteOptions = StatusPageTypes.StatusRouteOptions
+  export type StatusReport = StatusReportTypes.StatusReport
+  export type BackendReport = StatusReportTypes.BackendReport
+  export type HistogramReport = StatusReportTypes.HistogramReport
+  export type ProcessReport = StatusReportTypes.ProcessReport
   export const fastifyFastcgi: FastcgiPlugin
   export { fastifyFastcgi as default }
 }

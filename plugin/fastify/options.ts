@@ -11,6 +11,8 @@ import type { MappingKey } from '../cgi/mapping'
 import { InvalidOptionError } from '../errors'
 import { HOST_OPTIONS, PLUGIN_OPTIONS, checkKnownKeys, checkValue, isRecord, pathPart, warnIfSeconds } from './options-values'
 import { normalizeHost } from './options-host'
+import { normalizeStatusRoute } from './status-page'
+import type { StatusRouteConfig, StatusRouteOptions } from './status-page'
 
 export { camelCase, pathPart } from './options-values'
 export { isLoopbackHost } from './options-host'
@@ -97,8 +99,10 @@ export interface FastcgiPluginOptions {
   spoolDirectory?: string
   /** ms that close() lets requests in flight finish before backends are killed. Default 5000. */
   closeGrace?: number
-  /** Opt-in status route (Prometheus text, or HTML for a browser). */
+  /** Opt-in status route (Prometheus text, JSON or HTML); `status` is the same with route options. */
   statusUrl?: string
+  /** The status route with route options: `{ url: '/fastcgi-status', preHandler: auth }` (docs/observability.md). */
+  status?: StatusRouteOptions
 }
 
 export interface HostConfig {
@@ -159,6 +163,8 @@ export interface FastcgiConfig {
   readonly spoolDirectory: string
   readonly closeGrace: number
   readonly statusUrl: string | undefined
+  /** the status route from statusUrl or status; undefined: none */
+  readonly statusRoute: StatusRouteConfig | undefined
   /** Durations that look like seconds (lighttpd's unit) where ms are expected. */
   readonly warnings: readonly string[]
 }
@@ -179,7 +185,7 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
     throw new InvalidOptionError(`server must map at least one extension or prefix to its backends: expected { '.php': [{ socket: '/run/php/php-fpm.sock' }] } or similar, got ${JSON.stringify(o.server)}`)
   }
   if (o.constraints !== undefined && !isRecord(o.constraints)) throw new InvalidOptionError(`constraints must be an object of Fastify route constraints, got ${JSON.stringify(o.constraints)}`)
-  if (o.statusUrl !== undefined && !o.statusUrl.startsWith('/')) throw new InvalidOptionError(`statusUrl must be a URL path starting with /, got ${JSON.stringify(o.statusUrl)}`)
+  const statusRoute = normalizeStatusRoute(o.statusUrl, o.status)
   o.indexFiles?.forEach((name, i) => {
     if (name === '') throw new InvalidOptionError(`indexFiles[${i}] is empty: expected a file name such as 'index.php'`)
   })
@@ -214,7 +220,8 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
     spoolMemoryLimit: o.spoolMemoryLimit ?? 1024 * 1024,
     spoolDirectory: o.spoolDirectory ?? os.tmpdir(),
     closeGrace: o.closeGrace ?? 5000,
-    statusUrl: o.statusUrl,
+    statusUrl: statusRoute?.url,
+    statusRoute,
     warnings
   }
 }

@@ -47,7 +47,7 @@ function labelValue (value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 }
 
-function labels (pairs: Record<string, string>): string {
+export function labels (pairs: Record<string, string>): string {
   const inner = Object.entries(pairs).map(([k, v]) => `${k}="${labelValue(v)}"`).join(',')
   return `{${inner}}`
 }
