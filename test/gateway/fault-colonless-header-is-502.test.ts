@@ -21,7 +21,7 @@ for (const [what, block, message] of cases) {
     const logs = captureLogs()
     const app = Fastify({ logger: { level: 'info', stream: logs.stream } })
     t.teardown(() => app.close())
-    await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false }] } })
+    await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, docroot: '/srv/www' }] } })
     const res = await app.inject({ url: '/app' })
     t.equal(res.statusCode, 502)
     t.equal(res.headers['set-cookie'], undefined, 'nothing of the block went out')

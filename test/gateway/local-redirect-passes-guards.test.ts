@@ -83,7 +83,7 @@ t.test('a redirect to a path no route of the plugin takes is a 302 that keeps it
   const redirector = await startFaultServer(t, faults.rawHeaders('Location: /elsewhere/page?x=1\r\nContent-Type: text/plain\r\n\r\n', 'moved to /elsewhere/page\n'))
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/go': [{ ...redirector.options, checkLocal: false }] } })
+  await app.register(fastcgi, { documentRoot: PHP_FIXTURES, server: { '/go': [{ ...redirector.options, checkLocal: false }] } })
   const res = await app.inject({ url: '/go' })
   t.equal(res.statusCode, 302)
   t.equal(res.headers.location, '/elsewhere/page?x=1')
