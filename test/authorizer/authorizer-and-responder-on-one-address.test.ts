@@ -36,6 +36,7 @@ t.test('two entries on one address with different connection options fail regist
   const app = Fastify()
   t.teardown(() => app.close())
   const err = await app.register(fastcgi, {
+    documentRoot: PHP_FIXTURES,
     server: {
       '.php': { auth: { socket, mode: 'authorizer', maxConcurrency: 4 } },
       '/app/': [{ socket, checkLocal: false }]
@@ -54,6 +55,7 @@ t.test('two spawned entries on one socket with different maxProcs fail register(
   const app = Fastify()
   t.teardown(() => app.close())
   const err = await app.register(fastcgi, {
+    documentRoot: PHP_FIXTURES,
     server: { '.php': { auth: { ...shared, mode: 'authorizer', maxProcs: 2 }, app: { ...shared, maxProcs: 1 } } }
   }).ready().then(() => undefined, (e: unknown) => e)
   const error = err as Error & { code?: string }
