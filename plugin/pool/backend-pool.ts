@@ -205,6 +205,7 @@ export class BackendPool<S extends BackendSpec = BackendSpec, C = unknown> exten
       name: host.name,
       address: host.key,
       mappingKeys: [...host.mappingKeys],
+      entries: host.entries.map((spec) => ({ mappingKey: spec.mappingKey, name: spec.name })),
       load: host.load,
       procs: host.procs.filter((p) => p !== undefined).map((p) => p.info())
     }))

@@ -7,6 +7,8 @@ export interface HostSnapshot {
   /** the configured address (base socket path / first port for spawned backends) */
   readonly address: string
   readonly mappingKeys: readonly string[]
+  /** the entries configured at this address: several when mappings or roles share it */
+  readonly entries: ReadonlyArray<{ readonly mappingKey: string, readonly name: string }>
   readonly load: number
   readonly procs: readonly BackendInfo[]
 }

@@ -112,13 +112,18 @@ export function statusReport (pool: PoolSnapshot, metrics: MetricsSnapshot, clie
     const shown = new Set<string>()
     for (const host of pool.hosts) {
       if (!host.mappingKeys.includes(mapping)) continue
-      const label = backendLabel(host.name, host.address)
-      shown.add(label)
       const processes = host.procs.map((p) => {
         const client = clients.get(p.address)
         return { ...p, respawns: metrics.respawns.get(p.address) ?? 0, connectionRetries: client?.retries ?? 0, dirtyClosed: client?.dirtyClosed ?? 0 }
       })
-      backends.push(backendReport(label, host.address, host.load, seriesOf.get(`${mapping}\0${label}`), processes))
+      // entries sharing the address (an authorizer and a responder on one socket) are counted
+      // under their own names, and share its processes
+      for (const entry of host.entries) {
+        const label = backendLabel(entry.name, host.address)
+        if (entry.mappingKey !== mapping || shown.has(label)) continue
+        shown.add(label)
+        backends.push(backendReport(label, host.address, host.load, seriesOf.get(`${mapping}\0${label}`), processes))
+      }
     }
     for (const series of metrics.series) {
       if (series.mapping === mapping && !shown.has(series.backend)) backends.push(backendReport(series.backend, null, 0, series, []))

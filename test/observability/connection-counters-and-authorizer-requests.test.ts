@@ -1,13 +1,15 @@
 // The figures beside the request metrics: each process's connection counters (a kept connection
 // sent again on a fresh one, a kept connection closed as dirty) in JSON and Prometheus, and an
-// authorizer's requests counted under its own backend, apart from the responder's.
+// authorizer's requests counted under its own backend, apart from the responder's, also when
+// both entries share one address (and its process).
 import t from 'tap'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import fastcgi from '../../plugin'
 import { ProtocolStatus, RecordType, encodeEndRequest, encodeRecord, encodeStream } from '../../plugin/protocol'
 import { startFaultServer } from '../helpers/fault-server'
-import { PHP_FIXTURES, hasPhpCgi, startPhpCgi } from '../helpers/php'
+import { PHP_FIXTURES, findBinary, hasPhpCgi, startPhpCgi } from '../helpers/php'
+import { makeTempDir } from '../helpers/tmp'
 import { backendOf, eventually, samples, statusOf } from '../helpers/observability'
 
 function answer (text: string, requestId: number): Buffer {
@@ -82,4 +84,26 @@ t.test('authorizer requests are counted under the authorizer, apart from the res
   const appReport = backendOf(report, '.php', 'app')
   t.same(appReport.responses, { '1xx': 0, '2xx': 1, '3xx': 0, '4xx': 0, '5xx': 0 }, 'the responder saw only the approved request')
   t.equal(samples(app.fastcgi.prometheus()).get('fastcgi_responses_total{mapping=".php",backend="gate",status_class="4xx"}'), 1)
+})
+
+t.test('an authorizer and a responder entry on one address: a row each, sharing the process', { skip: !hasPhpCgi() && 'php-cgi missing' }, async (t) => {
+  const shared = { binPath: findBinary('php-cgi') as string, socket: join(makeTempDir(t, 'ffcgi-obs-'), 'php.sock'), maxProcs: 1, binCopyEnvironment: ['PATH'] }
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastcgi, {
+    documentRoot: PHP_FIXTURES,
+    server: { '.php': { auth: { ...shared, mode: 'authorizer' }, app: { ...shared } } }
+  })
+  t.equal((await app.inject('/both-roles.php?token=open')).statusCode, 200)
+  t.equal((await app.inject('/both-roles.php?token=wrong')).statusCode, 403)
+  t.ok(await eventually(() => backendOf(statusOf(app), '.php', 'app').requests === 1), 'the responder request ended')
+  const report = statusOf(app)
+  const auth = backendOf(report, '.php', 'auth')
+  const responder = backendOf(report, '.php', 'app')
+  t.same([auth.responses['2xx'], auth.responses['4xx']], [1, 1], 'the authorizer approved one and refused one')
+  t.same([responder.requests, responder.responses['2xx']], [1, 1], 'the responder answered the approved one')
+  t.equal(auth.address, responder.address, 'one address')
+  t.equal(auth.processes.length, 1)
+  t.same(auth.processes.map((p) => p.pid), responder.processes.map((p) => p.pid), 'the same process under both')
+  t.equal(report.mappings.find((m) => m.mapping === '.php')?.backends.length, 2, 'no row for a series without its address')
 })
