@@ -41,7 +41,7 @@ t.test('a late Set-Cookie for the previous request never reaches the next client
   })
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, keepAlive: true }] } })
+  await app.register(fastcgi, { server: { '/app': [{ ...backend.options, checkLocal: false, docroot: '/srv/www', keepAlive: true }] } })
 
   const alice = await app.inject({ url: '/app?who=alice' })
   t.equal(alice.body, 'for alice')
