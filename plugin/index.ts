@@ -19,13 +19,19 @@ import type { BackendInfo } from './pool'
 import { addMethods, mountOf } from './fastify/mount'
 import { FastcgiRegistry } from './fastify/registry'
 import { DecoratorTakenError } from './errors'
+import { RequestMetrics } from './pool/metrics'
+import { StatusPage, registerStatusRoute } from './fastify/status-page'
+import type { StatusReport } from './pool/status-report'
 
 interface FastcgiDecorator {
   /** the backend pool (of the first registration, when there are several): processes, balancing, counters */
   readonly pool: Backends
   backends (): BackendInfo[]
   stats (): Record<string, number>
+  /** the pool's and the request metrics' figures as Prometheus text (what the status route serves) */
   prometheus (): string
+  /** the status route's JSON: uptime, and per mapping and backend the request figures and processes */
+  status (): StatusReport
   /**
    * The authorizer of a mapping (its key) or of one backend (its label), as a hook for routes
    * of the application's choice: `preHandler: app.fastcgi.authorizer('auth')`.
@@ -56,14 +62,18 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   for (const warning of config.warnings) fastify.log.warn(warning)
   addMethods(fastify, config.methods)
   const pool = createBackends(config, fastify.log)
+  // observability: listening before start() so that the first spawns are not counted as respawns
+  const metrics = new RequestMetrics()
+  pool.on('spawned', (event) => metrics.spawned(event.address))
+  const statusPage = new StatusPage(pool, metrics)
   try {
     await pool.start()
   } catch (err) {
     await pool.close()
     throw err
   }
-  const parts = { resolver: new ScriptResolver(config, mount), dispatcher: new Dispatcher(pool), redirects: new LocalRedirects(fastify) }
-  const responder = new Responder(config, parts.resolver, parts.dispatcher, parts.redirects)
+  const parts = { resolver: new ScriptResolver(config, mount), dispatcher: new Dispatcher(pool), redirects: new LocalRedirects(fastify), metrics }
+  const responder = new Responder(config, parts.resolver, parts.dispatcher, parts.redirects, metrics)
   // the keys must cover every target the application's router would take for a guarded one
   type RouterFlags = { caseSensitive?: boolean, ignoreTrailingSlash?: boolean }
   const router = fastify.initialConfig as RouterFlags & { routerOptions?: RouterFlags }
@@ -72,7 +82,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     ignoreTrailingSlash: router.ignoreTrailingSlash === true || router.routerOptions?.ignoreTrailingSlash === true
   })
 
-  registry.add({ pool, resolver: parts.resolver, responder, authorizers, constraints: config.constraints })
+  registry.add({ pool, resolver: parts.resolver, responder, authorizers, statusPage, constraints: config.constraints })
   const decorator: FastcgiDecorator = registry
   if (existing === undefined) fastify.decorate('fastcgi', decorator)
   if (!fastify.hasRequestDecorator('fastcgiVariables')) {
@@ -89,13 +99,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   }
 
   await registerRoutes(fastify, config, (request, reply) => responder.handleRoute(request, reply), { own, full: mount.prefix })
-  if (config.statusUrl !== undefined) {
-    fastify.get(own + config.statusUrl, async (request, reply) => {
-      const accept = request.headers.accept ?? ''
-      if (accept.includes('text/html')) return reply.type('text/html; charset=utf-8').send(pool.statusHtml())
-      return reply.type('text/plain; version=0.0.4').send(registry.prometheus())
-    })
-  }
+  if (config.statusRoute !== undefined) registerStatusRoute(fastify, { ...config.statusRoute, url: own + config.statusRoute.url }, statusPage)
 
   fastify.addHook('preClose', async () => {
     pool.disconnect(false)
@@ -114,6 +118,8 @@ import type * as OptionTypes from './fastify/options'
 import type * as GatewayTypes from './fastify/responder'
 import type * as PoolTypes from './pool'
 import type * as AuthorizerTypes from './fastify/authorizer'
+import type * as StatusPageTypes from './fastify/status-page'
+import type * as StatusReportTypes from './pool/status-report'
 
 type FastcgiPlugin = FastifyPluginAsync<FastcgiPluginOptions>
 // the decorator's interface under a second name, so the namespace can export it as FastcgiDecorator
@@ -140,6 +146,11 @@ declare namespace fastifyFastcgi {
   export type ProcState = PoolTypes.ProcState
   export type SpawnedEvent = PoolTypes.SpawnedEvent
   export type FastcgiDecorator = FastcgiDecoratorShape
+  export type StatusRouteOptions = StatusPageTypes.StatusRouteOptions
+  export type StatusReport = StatusReportTypes.StatusReport
+  export type BackendReport = StatusReportTypes.BackendReport
+  export type HistogramReport = StatusReportTypes.HistogramReport
+  export type ProcessReport = StatusReportTypes.ProcessReport
   export const fastifyFastcgi: FastcgiPlugin
   export { fastifyFastcgi as default }
 }

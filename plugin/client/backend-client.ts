@@ -67,6 +67,8 @@ export interface BackendRequest {
   /** cancelled when the client goes away: the request leaves the queue or its backend connection is dropped */
   readonly cancellation?: Cancellation
   readonly onStderr?: (chunk: Buffer) => void
+  /** told when the request starts and stops waiting for a slot under maxConcurrency (metrics) */
+  readonly queueWatcher?: QueueWatcher
   /**
    * This request's own timeouts, for a client shared by host entries that name one address
    * with different ones (each entry's timeouts hold for its requests); default: the client's
@@ -80,6 +82,11 @@ export type KeepAlive = boolean | 'auto'
 
 /** Default keepAliveLinger: far above the gap between requests under load, far below what another client of the backend should wait. */
 export const KEEP_ALIVE_LINGER = 100
+
+export interface QueueWatcher {
+  enterQueue (): void
+  leaveQueue (): void
+}
 
 /** ms the FCGI_GET_VALUES probe of keepAlive: 'auto' waits for an answer */
 const PROBE_TIMEOUT = 500
@@ -184,7 +191,15 @@ export class BackendClient {
       })
       keepAlive = await this.probe
     }
-    await this.takeSlot(req.cancellation)
+    const waiting = this.takeSlot(req.cancellation)
+    if (waiting !== undefined) {
+      req.queueWatcher?.enterQueue()
+      try {
+        await waiting
+      } finally {
+        req.queueWatcher?.leaveQueue()
+      }
+    }
     return await this.send(req, keepAlive, new Slot(this))
   }
 

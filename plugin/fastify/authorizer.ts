@@ -26,6 +26,7 @@ import type { ScriptResolver } from './script-resolver'
 import type { TargetOverride } from './request-info'
 import { authorizedDocroot, isApprovedBy, markApproved, setAuthorizedDocroot, variablesOf } from './authorizer-approval'
 import { serveFromDocroot } from './static-docroot'
+import type { RequestMetrics } from '../pool/metrics'
 import type { FastcgiConfig, HostConfig, MappingConfig } from './options'
 import { meetsHostConstraint } from './mount'
 
@@ -40,6 +41,8 @@ export interface AuthorizerParts {
   readonly resolver: ScriptResolver
   readonly dispatcher: Dispatcher
   readonly redirects: LocalRedirects
+  /** authorizer requests are counted beside the responders' (their own backend series) */
+  readonly metrics: RequestMetrics
 }
 
 export interface AuthorizersOptions {
@@ -204,6 +207,7 @@ export class Authorizers {
     }
     reply.raw.once('close', onClientGone)
     const label = guard.label
+    const measure = this.parts.metrics.begin(guard.mapping.key)
     const exchange = async (): Promise<{ response: FastcgiResponse, host: HostConfig, body: Buffer }> => {
       const { response, host } = await this.parts.dispatcher.dispatch(request, reply, {
         mapping: guard.mapping,
@@ -211,6 +215,7 @@ export class Authorizers {
         ...(label === undefined ? {} : { accept: (host: HostConfig) => host.name === label }),
         body: undefined,
         signal: abort.signal,
+        measure,
         hint: new RequestHint(request, target.path),
         params: (host) => buildCgiParams(info, resolveScriptLocation({
           scriptName,
@@ -225,9 +230,14 @@ export class Authorizers {
     let answer
     try {
       answer = await exchange()
+    } catch (err) {
+      // the client gone is an abort; any other failure is the status the client gets for it
+      measure.end(statusCodeOf(err), !abort.signal.aborted)
+      throw err
     } finally {
       reply.raw.removeListener('close', onClientGone)
     }
+    measure.end(answer.response.status, true)
     const { response, host, body } = answer
     const authorizer = host.name === '' ? guard.mapping.key : host.name
     const status = response.status
@@ -270,4 +280,8 @@ async function readBounded (body: Readable, limit: number): Promise<Buffer> {
     chunks.push(buf)
   }
   return Buffer.concat(chunks, size)
+}
+
+function statusCodeOf (err: unknown): number {
+  return err instanceof Error && 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500
 }

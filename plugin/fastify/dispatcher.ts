@@ -11,7 +11,10 @@ import type { FastcgiResponse, RequestBody } from '../client/exchange'
 import { Role } from '../protocol'
 import type { PickHint } from '../pool'
 import { BackendFailureError, NoBackendError, OverloadedError, QueueFullError, QueueTimeoutError } from '../errors'
+import { backendLabel } from '../pool/metrics'
+import type { RequestMeasure } from '../pool/metrics'
 import type { Backend, Backends } from './backends'
+import { StderrLog } from './stderr-log'
 import type { HostConfig, MappingConfig } from './options'
 
 /** One request to one of a mapping's backends, as dispatch() sends it. */
@@ -28,6 +31,8 @@ export interface Dispatch {
   /** the same, for callers that hold an AbortSignal (the authorizer) */
   readonly signal?: AbortSignal
   readonly hint: PickHint
+  /** this request's figures: each attempt, its response head, its failures */
+  readonly measure?: RequestMeasure
 }
 
 export interface Dispatched {
@@ -73,6 +78,11 @@ export class Dispatcher {
       const client = proc.client
       assert(host !== undefined && client !== undefined, 'a picked backend has an accepted entry and a client')
       const backendName = `${host.name === '' ? d.mapping.key : host.name} ${client.name}`
+      const measure = d.measure
+      // a retry: an earlier backend of this dispatch could not be reached (a local redirect's next hop is a dispatch of its own)
+      measure?.attempt(d.mapping.key, backendLabel(host.name, host.address), attempts > 1)
+      // this attempt's STDERR as one record; created at its first chunk, as most requests write none
+      let stderr: StderrLog | undefined
       try {
         const response = await client.request({
           role: d.role === 'authorizer' ? Role.AUTHORIZER : Role.RESPONDER,
@@ -83,13 +93,25 @@ export class Dispatcher {
           connectTimeout: host.connectTimeout,
           readTimeout: host.readTimeout,
           writeTimeout: host.writeTimeout,
-          onStderr: (chunk) => logStderr(request.log, backendName, chunk)
+          onStderr: (chunk) => { (stderr ??= new StderrLog(request.log, backendName)).push(chunk) },
+          queueWatcher: measure
         })
+        measure?.head()
         this.pool.reportConnect(proc, 'connected')
-        if (response.complete !== undefined) this.pool.release(proc)
-        else finished(response.body, () => this.pool.release(proc))
+        if (response.complete !== undefined) {
+          stderr?.flush()
+          this.pool.release(proc)
+        } else {
+          finished(response.body, (err) => {
+            stderr?.flush()
+            if (err !== undefined && err !== null) measure?.failed(err)
+            this.pool.release(proc)
+          })
+        }
         return { response, host }
       } catch (err) {
+        stderr?.flush()
+        measure?.failed(err)
         this.pool.release(proc)
         const failure = connectFailureKind(err)
         if (failure === undefined) {
@@ -154,11 +176,4 @@ function forClient (log: FastifyBaseLogger, backend: string, err: unknown): unkn
   if (message === undefined) return err
   log.error({ backend, err }, err.message)
   return new BackendFailureError(err.code, err.statusCode, message)
-}
-
-function logStderr (log: FastifyBaseLogger, backend: string, chunk: Buffer): void {
-  for (const line of chunk.toString('utf8').split('\n')) {
-    const text = line.endsWith('\r') ? line.slice(0, -1) : line
-    if (text !== '') log.warn({ backend }, `FastCGI-stderr: ${text.length > 4096 ? `${text.slice(0, 4096)}...` : text}`)
-  }
 }

@@ -46,6 +46,11 @@ export class LocalRedirects {
     return this.hopOf(request)?.hops ?? 0
   }
 
+  /** The client's request a hop was injected for; undefined for a client's request. */
+  originOf (request: FastifyRequest): FastifyRequest | undefined {
+    return this.hopOf(request)?.origin
+  }
+
   /**
    * The CGI view of a request: for an injected hop, the client's connection and headers with
    * the hop's target and without the body's headers.

@@ -61,6 +61,7 @@ export const PLUGIN_OPTIONS: Record<keyof FastcgiPluginOptions, Kind | 'object'>
   spoolMemoryLimit: 'count',
   spoolDirectory: 'string',
   closeGrace: 'duration',
+  status: 'object',
   statusUrl: 'string',
   methods: 'stringList'
 }

@@ -12,6 +12,8 @@ import { InvalidOptionError } from '../errors'
 import { HOST_OPTIONS, PLUGIN_OPTIONS, checkKnownKeys, checkValue, isRecord, pathPart, warnIfSeconds } from './options-values'
 import { normalizeHost } from './options-host'
 import { checkMethods } from './mount'
+import { normalizeStatusRoute } from './status-page'
+import type { StatusRouteConfig, StatusRouteOptions } from './status-page'
 
 export { camelCase, pathPart } from './options-values'
 export { isLoopbackHost } from './options-host'
@@ -98,13 +100,15 @@ export interface FastcgiPluginOptions {
   spoolDirectory?: string
   /** ms that close() lets requests in flight finish before backends are killed. Default 5000. */
   closeGrace?: number
-  /** Opt-in status route (Prometheus text, or HTML for a browser). */
+  /** Opt-in status route (Prometheus text, JSON or HTML); `status` is the same with route options. */
   statusUrl?: string
   /**
    * Methods the plugin's routes take besides Fastify's own (WebDAV: PROPFIND, PROPPATCH, MKCOL,
    * COPY, MOVE, LOCK, UNLOCK, REPORT, ...); those Fastify does not know are added with a body.
    */
   methods?: string[]
+  /** The status route with route options: `{ url: '/fastcgi-status', preHandler: auth }` (docs/observability.md). */
+  status?: StatusRouteOptions
 }
 
 export interface HostConfig {
@@ -167,6 +171,8 @@ export interface FastcgiConfig {
   readonly statusUrl: string | undefined
   /** extra methods of the routes (options.methods), checked against Node's parser */
   readonly methods: readonly string[]
+  /** the status route from statusUrl or status; undefined: none */
+  readonly statusRoute: StatusRouteConfig | undefined
   /** Durations that look like seconds (lighttpd's unit) where ms are expected. */
   readonly warnings: readonly string[]
 }
@@ -187,7 +193,7 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
     throw new InvalidOptionError(`server must map at least one extension or prefix to its backends: expected { '.php': [{ socket: '/run/php/php-fpm.sock' }] } or similar, got ${JSON.stringify(o.server)}`)
   }
   if (o.constraints !== undefined && !isRecord(o.constraints)) throw new InvalidOptionError(`constraints must be an object of Fastify route constraints, got ${JSON.stringify(o.constraints)}`)
-  if (o.statusUrl !== undefined && !o.statusUrl.startsWith('/')) throw new InvalidOptionError(`statusUrl must be a URL path starting with /, got ${JSON.stringify(o.statusUrl)}`)
+  const statusRoute = normalizeStatusRoute(o.statusUrl, o.status)
   o.indexFiles?.forEach((name, i) => {
     if (name === '') throw new InvalidOptionError(`indexFiles[${i}] is empty: expected a file name such as 'index.php'`)
   })
@@ -222,8 +228,9 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
     spoolMemoryLimit: o.spoolMemoryLimit ?? 1024 * 1024,
     spoolDirectory: o.spoolDirectory ?? os.tmpdir(),
     closeGrace: o.closeGrace ?? 5000,
-    statusUrl: o.statusUrl,
     methods: checkMethods(o.methods),
+    statusUrl: statusRoute?.url,
+    statusRoute,
     warnings
   }
 }

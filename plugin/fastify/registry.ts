@@ -10,12 +10,15 @@ import type { Backends } from './backends'
 import { meetsHostConstraint } from './mount'
 import type { Responder } from './responder'
 import type { ScriptResolver } from './script-resolver'
+import type { StatusPage } from './status-page'
+import type { StatusReport } from '../pool/status-report'
 
 export interface Registration {
   readonly pool: Backends
   readonly resolver: ScriptResolver
   readonly responder: Responder
   readonly authorizers: Authorizers
+  readonly statusPage: StatusPage
   readonly constraints: Record<string, unknown> | undefined
 }
 
@@ -48,8 +51,22 @@ export class FastcgiRegistry {
 
   /** One exposition; with several registrations each sample says which (`registration` label). */
   prometheus (): string {
-    if (this.registrations.length === 1) return (this.registrations[0] as Registration).pool.prometheus()
-    return mergePrometheus(this.registrations.map((r, i) => ({ label: registrationLabel(r, i), text: r.pool.prometheus() })))
+    if (this.registrations.length === 1) return (this.registrations[0] as Registration).statusPage.prometheus()
+    return mergePrometheus(this.registrations.map((r, i) => ({ label: registrationLabel(r, i), text: r.statusPage.prometheus() })))
+  }
+
+  /** The status report; with several registrations, their mappings side by side (each named with its registration). */
+  status (): StatusReport {
+    const reports = this.registrations.map((r) => r.statusPage.report())
+    const first = reports[0]
+    if (first === undefined) throw new Error('fastify-fastcgi: no registration yet')
+    if (reports.length === 1) return first
+    return {
+      ...first,
+      requests: reports.reduce((sum, r) => sum + r.requests, 0),
+      activeRequests: reports.reduce((sum, r) => sum + r.activeRequests, 0),
+      mappings: reports.flatMap((report, i) => report.mappings.map((m) => ({ ...m, mapping: `${registrationLabel(this.registrations[i] as Registration, i)} ${m.mapping}` })))
+    }
   }
 
   authorizer (name: string): AuthorizerHook {

@@ -15,6 +15,8 @@ import { discardBody, sendResponse } from './response-translator'
 import { ScriptResolver, parseTarget, routeByKey } from './script-resolver'
 import type { Route } from './script-resolver'
 import { serveFromDocroot } from './static-docroot'
+import type { RequestMetrics } from '../pool/metrics'
+import { beginMeasure, carriedMeasure, carryMeasure } from './request-metrics'
 import type { FastcgiConfig } from './options'
 
 /** Options of `reply.fastcgi()`. */
@@ -32,7 +34,8 @@ export class Responder {
     private readonly config: FastcgiConfig,
     private readonly resolver: ScriptResolver,
     private readonly dispatcher: Dispatcher,
-    private readonly redirects: LocalRedirects
+    private readonly redirects: LocalRedirects,
+    private readonly metrics: RequestMetrics
   ) {}
 
   /** The handler of the plugin's routes. */
@@ -91,6 +94,9 @@ export class Responder {
 
   private async serve (request: FastifyRequest, reply: FastifyReply, route: Route, target: TargetOverride, overrides: ReplyFastcgiOptions): Promise<FastifyReply | undefined> {
     const { config } = this
+    // a hop of a local redirect goes on with its client request's measure: counted once
+    const origin = this.redirects.originOf(request)
+    const measure = (origin === undefined ? undefined : carriedMeasure(origin)) ?? beginMeasure(this.metrics, request, reply, route.mapping.key)
     let prepared = prepareBody({
       parsed: request.body,
       raw: request.raw,
@@ -116,6 +122,7 @@ export class Responder {
       role: 'responder',
       body: body.body,
       cancellation,
+      measure,
       hint: new RequestHint(request, target.path),
       params: (host) => {
         const location = resolveScriptLocation({
@@ -144,6 +151,7 @@ export class Responder {
       reply.raw.removeListener('close', onClose)
       body.dispose()
       if (this.redirects.hopsOf(request) >= MAX_LOCAL_REDIRECTS) throw new TooManyRedirectsError(MAX_LOCAL_REDIRECTS)
+      carryMeasure(origin ?? request, measure)
       return this.redirects.follow(request, reply, local)
     }
     return sendResponse(request, reply, response, host)

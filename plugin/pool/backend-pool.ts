@@ -165,6 +165,17 @@ export class BackendPool<S extends BackendSpec = BackendSpec, C = unknown> exten
     }
   }
 
+  /** Every process's client (BackendPoolOptions.connect) by the process's address: the status page reads their counters. */
+  clients (): Map<string, C> {
+    const out = new Map<string, C>()
+    for (const host of this.supervision.hosts.values()) {
+      for (const proc of host.procs) {
+        if (proc?.client !== undefined) out.set(formatAddress(proc.address), proc.client)
+      }
+    }
+    return out
+  }
+
   /** For the process 'exit' handler: nothing asynchronous can run any more. */
   killNowSync (): void {
     this.supervision.killNowSync()
@@ -188,11 +199,13 @@ export class BackendPool<S extends BackendSpec = BackendSpec, C = unknown> exten
     return best
   }
 
-  private snapshot (): PoolSnapshot {
+  /** Hosts and processes as plain data (the status page joins them with the request metrics). */
+  snapshot (): PoolSnapshot {
     const hosts = [...this.supervision.hosts.values()].map((host) => ({
       name: host.name,
       address: host.key,
       mappingKeys: [...host.mappingKeys],
+      entries: host.entries.map((spec) => ({ mappingKey: spec.mappingKey, name: spec.name })),
       load: host.load,
       procs: host.procs.filter((p) => p !== undefined).map((p) => p.info())
     }))

@@ -7,6 +7,8 @@ export interface HostSnapshot {
   /** the configured address (base socket path / first port for spawned backends) */
   readonly address: string
   readonly mappingKeys: readonly string[]
+  /** the entries configured at this address: several when mappings or roles share it */
+  readonly entries: ReadonlyArray<{ readonly mappingKey: string, readonly name: string }>
   readonly load: number
   readonly procs: readonly BackendInfo[]
 }
@@ -47,7 +49,7 @@ function labelValue (value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 }
 
-function labels (pairs: Record<string, string>): string {
+export function labels (pairs: Record<string, string>): string {
   const inner = Object.entries(pairs).map(([k, v]) => `${k}="${labelValue(v)}"`).join(',')
   return `{${inner}}`
 }
