@@ -81,7 +81,14 @@ export function sendResponse (request: FastifyRequest, reply: FastifyReply, resp
   if (host.xSendfile) {
     const directive = findSendfileDirective(response.headers)
     if (directive !== undefined) {
-      return replyWithSendfile(request, reply, { status, headers: rewritten(rewrite, request, backendHeaders), body: response.body, docroots: host.xSendfileDocroot }, directive)
+      let headers: Record<string, string | string[]>
+      try {
+        headers = rewritten(rewrite, request, backendHeaders)
+      } catch (err) {
+        discardBody(response)
+        throw err
+      }
+      return replyWithSendfile(request, reply, { status, headers, body: response.body, docroots: host.xSendfileDocroot }, directive)
     }
   }
   const noBody = request.method === 'HEAD' || status === 204 || status === 304 || status < 200
