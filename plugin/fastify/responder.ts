@@ -87,6 +87,8 @@ export class Responder {
 
   private async serve (request: FastifyRequest, reply: FastifyReply, route: Route, target: TargetOverride, overrides: ReplyFastcgiOptions): Promise<FastifyReply | undefined> {
     const { config } = this
+    // the application's mistakes are found before the body is read
+    const extra = extraVariables(request, checkExtraParams('reply.fastcgi() params', overrides.params))
     let prepared = prepareBody({
       parsed: request.body,
       raw: request.raw,
@@ -105,7 +107,6 @@ export class Responder {
       if (!reply.raw.writableFinished) cancellation.cancel()
     }
     reply.raw.once('close', onClose)
-    const extra = extraVariables(request, checkExtraParams('reply.fastcgi() params', overrides.params))
     const remoteUser = config.hooks.remoteUser(request)
     const documentRoot = route.documentRoot ?? config.documentRoot
     const timer = new ResponseTimer(config.hooks.onBackendResponse)
