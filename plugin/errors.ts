@@ -16,6 +16,9 @@ export const DecoratorTakenError = createError<'FST_FASTCGI_DECORATOR_TAKEN', 50
 // Request-side problems
 export const BadRequestPathError = createError<'FST_FASTCGI_BAD_PATH', 400, [string]>(
   'FST_FASTCGI_BAD_PATH', 'Bad request path: %s', 400)
+// The application's own code passed params the gateway cannot send: a bug to fix, not the client's
+export const InvalidParamsError = createError<'FST_FASTCGI_INVALID_PARAMS', 500, [string]>(
+  'FST_FASTCGI_INVALID_PARAMS', 'Invalid FastCGI params: %s', 500)
 export const BadRequestError = createError<'FST_FASTCGI_BAD_REQUEST', 400, [string]>(
   'FST_FASTCGI_BAD_REQUEST', 'Bad request: %s', 400)
 export const ScriptNotFoundError = createError<'FST_FASTCGI_NOT_FOUND', 404, [string]>(

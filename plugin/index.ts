@@ -120,6 +120,7 @@ import type * as PoolTypes from './pool'
 import type * as AuthorizerTypes from './fastify/authorizer'
 import type * as StatusPageTypes from './fastify/status-page'
 import type * as StatusReportTypes from './pool/status-report'
+import type * as HookTypes from './fastify/hooks'
 
 type FastcgiPlugin = FastifyPluginAsync<FastcgiPluginOptions>
 // the decorator's interface under a second name, so the namespace can export it as FastcgiDecorator
@@ -136,6 +137,13 @@ declare namespace fastifyFastcgi {
   export type FastcgiMapping = OptionTypes.FastcgiMapping
   export type ReplyFastcgiOptions = GatewayTypes.ReplyFastcgiOptions
   export type AuthorizerHook = AuthorizerTypes.AuthorizerHook
+  export type RewriteHeaders = HookTypes.RewriteHeaders
+  export type ResponseHeaders = HookTypes.ResponseHeaders
+  export type OnBackendResponse = HookTypes.OnBackendResponse
+  export type BackendResponseInfo = HookTypes.BackendResponseInfo
+  export type RemoteUser = HookTypes.RemoteUser
+  export type RemoteUserResolver = HookTypes.RemoteUserResolver
+  export type ParamsFunction = HookTypes.ParamsFunction
   export type BackendInfo = PoolTypes.BackendInfo
   export type BalanceAlgorithm = PoolTypes.BalanceAlgorithm
   export type DisabledEvent = PoolTypes.DisabledEvent

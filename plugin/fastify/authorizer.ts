@@ -29,6 +29,7 @@ import { serveFromDocroot } from './static-docroot'
 import type { RequestMetrics } from '../pool/metrics'
 import type { FastcgiConfig, HostConfig, MappingConfig } from './options'
 import { meetsHostConstraint } from './mount'
+import { ResponseTimer, hostParams } from './hooks'
 
 /** What `fastify.fastcgi.authorizer(name)` returns: usable as onRequest or preHandler. */
 export type AuthorizerHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
@@ -208,6 +209,9 @@ export class Authorizers {
     reply.raw.once('close', onClientGone)
     const label = guard.label
     const measure = this.parts.metrics.begin(guard.mapping.key)
+    // lighttpd runs mod_auth before mod_fastcgi: the authorizer sees who the client is too
+    const remoteUser = config.hooks.remoteUser(request)
+    const timer = new ResponseTimer(config.hooks.onBackendResponse)
     const exchange = async (): Promise<{ response: FastcgiResponse, host: HostConfig, body: Buffer }> => {
       const { response, host } = await this.parts.dispatcher.dispatch(request, reply, {
         mapping: guard.mapping,
@@ -223,8 +227,9 @@ export class Authorizers {
           documentRoot: config.documentRoot,
           docroot: host.docroot,
           brokenScriptfilename: false
-        }), { role: 'authorizer', stripRequestUri: host.stripRequestUri })
+        }), { role: 'authorizer', stripRequestUri: host.stripRequestUri, remoteUser, extraVariables: hostParams(host, request) })
       })
+      timer.observe(request, reply, 'authorizer', host, response)
       return { response, host, body: await readBounded(response.body, AUTHORIZER_BODY_LIMIT) }
     }
     let answer
@@ -262,7 +267,7 @@ export class Authorizers {
       throw new AuthorizerStatusError(status)
     }
     request.log.debug({ authorizer, status }, 'FastCGI authorizer denied the request')
-    return sendDenial(request, reply, status, response.headers, body)
+    return sendDenial(request, reply, status, response.headers, body, config.hooks.rewriteHeaders)
   }
 }
 

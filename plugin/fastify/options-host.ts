@@ -105,6 +105,7 @@ function withDefaults (o: FastcgiHostOptions, identity: Pick<HostConfig, 'option
     binEnvironment: o.binEnvironment,
     binCopyEnvironment: o.binCopyEnvironment === undefined || o.binCopyEnvironment.length === 0 ? undefined : o.binCopyEnvironment,
     killSignal: o.killSignal ?? 'SIGTERM',
+    params: o.params,
     listenBacklog: o.listenBacklog ?? 1024,
     checkLocal: o.checkLocal ?? true,
     mode: o.mode ?? 'responder',

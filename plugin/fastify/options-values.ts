@@ -6,7 +6,7 @@ import { InvalidOptionError } from '../errors'
 import { closestName } from '../did-you-mean'
 import type { FastcgiHostOptions, FastcgiPluginOptions } from './options'
 
-export type Kind = 'string' | 'boolean' | 'keepAlive' | 'count' | 'positiveCount' | 'port' | 'duration' | 'stringList' | 'stringMap' | 'argv' | 'signal' | 'mode' | 'balance'
+export type Kind = 'string' | 'boolean' | 'keepAlive' | 'count' | 'positiveCount' | 'port' | 'duration' | 'stringList' | 'stringMap' | 'argv' | 'signal' | 'mode' | 'balance' | 'function' | 'hooks'
 
 export const HOST_OPTIONS: Record<keyof FastcgiHostOptions, Kind> = {
   host: 'string',
@@ -43,7 +43,8 @@ export const HOST_OPTIONS: Record<keyof FastcgiHostOptions, Kind> = {
   maxConcurrency: 'positiveCount',
   requestBuffering: 'boolean',
   queueLimit: 'count',
-  queueTimeout: 'duration'
+  queueTimeout: 'duration',
+  params: 'function'
 }
 
 export const PLUGIN_OPTIONS: Record<keyof FastcgiPluginOptions, Kind | 'object'> = {
@@ -63,7 +64,14 @@ export const PLUGIN_OPTIONS: Record<keyof FastcgiPluginOptions, Kind | 'object'>
   closeGrace: 'duration',
   status: 'object',
   statusUrl: 'string',
-  methods: 'stringList'
+  methods: 'stringList',
+  onRequest: 'hooks',
+  preValidation: 'hooks',
+  preHandler: 'hooks',
+  config: 'object',
+  rewriteHeaders: 'function',
+  onBackendResponse: 'function',
+  remoteUser: 'function'
 }
 
 // Node's timers take at most 2^31-1 ms; beyond it they fire after 1 ms
@@ -89,7 +97,7 @@ export function isRecord (value: unknown): value is Record<string, unknown> {
 
 export function checkValue (where: string, kind: Kind, value: unknown): void {
   const fail = (expected: string): never => {
-    throw new InvalidOptionError(`${where} must be ${expected}, got ${JSON.stringify(value)}`)
+    throw new InvalidOptionError(`${where} must be ${expected}, got ${typeof value === 'function' ? 'a function' : JSON.stringify(value)}`)
   }
   switch (kind) {
     case 'string':
@@ -139,6 +147,12 @@ export function checkValue (where: string, kind: Kind, value: unknown): void {
       return
     case 'balance':
       if (!BALANCE.includes(value as BalanceAlgorithm)) fail(BALANCE.map((b) => `'${b}'`).join(', '))
+      return
+    case 'function':
+      if (typeof value !== 'function') fail('a function')
+      return
+    case 'hooks':
+      if (typeof value !== 'function' && !(Array.isArray(value) && value.every((v) => typeof v === 'function'))) fail('a hook function or an array of them')
   }
 }
 

@@ -14,6 +14,8 @@ import { normalizeHost } from './options-host'
 import { checkMethods } from './mount'
 import { normalizeStatusRoute } from './status-page'
 import type { StatusRouteConfig, StatusRouteOptions } from './status-page'
+import { defaultRemoteUser } from './hooks'
+import type { HookConfig, OnBackendResponse, ParamsFunction, RemoteUserResolver, RewriteHeaders, RouteHookOptions } from './hooks'
 
 export { camelCase, pathPart } from './options-values'
 export { isLoopbackHost } from './options-host'
@@ -74,6 +76,11 @@ export interface FastcgiHostOptions {
   queueLimit?: number
   /** ms a request may wait for a slot. Default 30000. */
   queueTimeout?: number
+  /**
+   * Extra CGI variables per request, sent after the computed ones: CGI names ([A-Z0-9_]) that
+   * the gateway does not set itself (no HTTP_*, REMOTE_USER, ...); see docs/hooks.md.
+   */
+  params?: ParamsFunction
 }
 
 /** A list of unnamed backends, or named backends (the name is lighttpd's label). */
@@ -109,6 +116,18 @@ export interface FastcgiPluginOptions {
   methods?: string[]
   /** The status route with route options: `{ url: '/fastcgi-status', preHandler: auth }` (docs/observability.md). */
   status?: StatusRouteOptions
+  /** Route hooks of the plugin's routes (as @fastify/http-proxy): rate limiting, auth, caching in front of the backends. */
+  onRequest?: RouteHookOptions['onRequest']
+  preValidation?: RouteHookOptions['preValidation']
+  preHandler?: RouteHookOptions['preHandler']
+  /** The routes' `config` (read by plugins such as @fastify/rate-limit: `config: { rateLimit: { max: 10 } }`). */
+  config?: Record<string, unknown>
+  /** Rewrites the backend's response headers before they go out (responder answers and authorizer denials). */
+  rewriteHeaders?: RewriteHeaders
+  /** Called once per backend response with the backend, its status and timings (ms to first byte, total). */
+  onBackendResponse?: OnBackendResponse
+  /** REMOTE_USER / AUTH_TYPE for a request; default: `request.user` as Fastify's auth plugins leave it (docs/hooks.md). */
+  remoteUser?: RemoteUserResolver
 }
 
 export interface HostConfig {
@@ -148,6 +167,7 @@ export interface HostConfig {
   readonly requestBuffering: boolean
   readonly queueLimit: number
   readonly queueTimeout: number
+  readonly params: ParamsFunction | undefined
 }
 
 export interface MappingConfig extends MappingKey {
@@ -173,6 +193,7 @@ export interface FastcgiConfig {
   readonly methods: readonly string[]
   /** the status route from statusUrl or status; undefined: none */
   readonly statusRoute: StatusRouteConfig | undefined
+  readonly hooks: HookConfig
   /** Durations that look like seconds (lighttpd's unit) where ms are expected. */
   readonly warnings: readonly string[]
 }
@@ -231,8 +252,20 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
     methods: checkMethods(o.methods),
     statusUrl: statusRoute?.url,
     statusRoute,
+    hooks: hookConfig(o),
     warnings
   }
+}
+
+function hookConfig (o: FastcgiPluginOptions): HookConfig {
+  if (o.config !== undefined && !isRecord(o.config)) throw new InvalidOptionError(`config must be an object (the routes' config, such as { rateLimit: { max: 10 } }), got ${JSON.stringify(o.config)}`)
+  const routeOptions: RouteHookOptions = {
+    ...(o.onRequest === undefined ? {} : { onRequest: o.onRequest }),
+    ...(o.preValidation === undefined ? {} : { preValidation: o.preValidation }),
+    ...(o.preHandler === undefined ? {} : { preHandler: o.preHandler }),
+    ...(o.config === undefined ? {} : { config: o.config })
+  }
+  return { routeOptions, rewriteHeaders: o.rewriteHeaders, onBackendResponse: o.onBackendResponse, remoteUser: o.remoteUser ?? defaultRemoteUser }
 }
 
 /**

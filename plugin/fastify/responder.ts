@@ -18,6 +18,7 @@ import { serveFromDocroot } from './static-docroot'
 import type { RequestMetrics } from '../pool/metrics'
 import { beginMeasure, carriedMeasure, carryMeasure } from './request-metrics'
 import type { FastcgiConfig } from './options'
+import { ResponseTimer, checkExtraParams, hostParams } from './hooks'
 
 /** Options of `reply.fastcgi()`. */
 export interface ReplyFastcgiOptions {
@@ -25,7 +26,10 @@ export interface ReplyFastcgiOptions {
   mapping?: string
   /** SCRIPT_FILENAME to send instead of the computed one */
   scriptFilename?: string
-  /** extra CGI variables, appended after the computed ones */
+  /**
+   * extra CGI variables, appended after the computed ones (and after the mapping's params):
+   * CGI names ([A-Z0-9_]) that the gateway does not set itself; others throw FST_FASTCGI_INVALID_PARAMS
+   */
   params?: Record<string, string>
 }
 
@@ -97,6 +101,8 @@ export class Responder {
     // a hop of a local redirect goes on with its client request's measure: counted once
     const origin = this.redirects.originOf(request)
     const measure = (origin === undefined ? undefined : carriedMeasure(origin)) ?? beginMeasure(this.metrics, request, reply, route.mapping.key)
+    // the application's mistakes are found before the body is read
+    const extra = extraVariables(request, checkExtraParams('reply.fastcgi() params', overrides.params))
     let prepared = prepareBody({
       parsed: request.body,
       raw: request.raw,
@@ -115,8 +121,9 @@ export class Responder {
       if (!reply.raw.writableFinished) cancellation.cancel()
     }
     reply.raw.once('close', onClose)
-    const extra = extraVariables(request, overrides.params)
+    const remoteUser = config.hooks.remoteUser(request)
     const documentRoot = route.documentRoot ?? config.documentRoot
+    const timer = new ResponseTimer(config.hooks.onBackendResponse)
     const { response, host } = await this.dispatcher.dispatch(request, reply, {
       mapping: route.mapping,
       role: 'responder',
@@ -136,16 +143,18 @@ export class Responder {
         return buildCgiParams(info, overrides.scriptFilename === undefined ? client : { ...client, scriptFilename: overrides.scriptFilename }, {
           role: 'responder',
           stripRequestUri: host.stripRequestUri,
-          extraVariables: extra
+          remoteUser,
+          extraVariables: [...extra.granted, ...hostParams(host, request), ...extra.application]
         })
       }
     })
+    timer.observe(request, reply, 'responder', host, response)
 
     const local = localRedirectTarget(response)
     if (local !== undefined) {
       const resolution = await this.resolver.resolve(parseTarget('GET', local).path, documentRoot)
       // not one of ours: the client follows it, with the redirect's own body (as lighttpd)
-      if (resolution.kind !== 'route') return sendResponse(request, reply, response, host)
+      if (resolution.kind !== 'route') return sendResponse(request, reply, response, host, config.hooks.rewriteHeaders)
       discardBody(response)
       // this hop is over: its listener must not pile up on the reply
       reply.raw.removeListener('close', onClose)
@@ -154,22 +163,17 @@ export class Responder {
       carryMeasure(origin ?? request, measure)
       return this.redirects.follow(request, reply, local)
     }
-    return sendResponse(request, reply, response, host)
+    return sendResponse(request, reply, response, host, config.hooks.rewriteHeaders)
   }
 }
 
-/** The authorizer's variables, then the application's extras; names the gateway sets are never overridden. */
-function extraVariables (request: FastifyRequest, params: Record<string, string> | undefined): Array<[string, string]> | undefined {
-  const granted = peekVariables(request)
-  if (granted === undefined && params === undefined) return undefined
-  const extra: Array<[string, string]> = []
-  if (granted !== undefined) {
-    for (const [name, value] of Object.entries(granted)) {
-      if (!isGatewayVariable(name)) extra.push([name, value])
-    }
+/** The authorizer's variables (names the gateway sets are never taken), and the application's checked extras. */
+function extraVariables (request: FastifyRequest, application: Array<[string, string]>): { granted: Array<[string, string]>, application: Array<[string, string]> } {
+  const granted: Array<[string, string]> = []
+  for (const [name, value] of Object.entries(peekVariables(request) ?? {})) {
+    if (!isGatewayVariable(name)) granted.push([name, value])
   }
-  if (params !== undefined) extra.push(...Object.entries(params))
-  return extra
+  return { granted, application }
 }
 
 /** RFC 3875 6.2.2: a Location holding a local path, without Status, is served internally. */

@@ -4,10 +4,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastcgiResponse } from '../client/exchange'
 import { checkTransferEncoding, decodeChunkedBody } from '../cgi/chunked-body'
-import { BadResponseHeaderError } from '../errors'
+import { BadResponseHeaderError, InvalidOptionError } from '../errors'
 import { dechunkBody, limitToContentLength, takeContentLength } from './response-framing'
 import { findSendfileDirective, replyWithSendfile } from './x-sendfile'
 import type { HostConfig } from './options'
+import type { RewriteHeaders } from './hooks'
 
 // Hop-by-hop and gateway-private headers never go to the client (X-Sendfile and X-LIGHTTPD-*
 // are consumed by the gateway even where it does not act on them, as lighttpd does).
@@ -36,6 +37,27 @@ export function clientHeaders (pairs: ReadonlyArray<readonly [string, string]>, 
   return { headers, transferEncoding }
 }
 
+/**
+ * The application's rewriteHeaders over the headers that go out. The framing stays the
+ * gateway's: Content-Length and Transfer-Encoding are what the gateway decided, whatever the
+ * hook returns for them.
+ */
+export function rewritten (rewrite: RewriteHeaders | undefined, request: FastifyRequest, headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  if (rewrite === undefined) return headers
+  const length = headers['content-length']
+  const result: unknown = rewrite({ ...headers }, request)
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) throw new InvalidOptionError('rewriteHeaders must return an object of headers')
+  const out: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(result)) {
+    const lower = name.toLowerCase()
+    if (lower === 'content-length' || lower === 'transfer-encoding' || value === undefined) continue
+    if (typeof value !== 'string' && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) throw new InvalidOptionError(`rewriteHeaders returned ${JSON.stringify(name)} as neither a string nor an array of strings`)
+    out[lower] = value
+  }
+  if (length !== undefined) out['content-length'] = length
+  return out
+}
+
 /** Lets the rest of a body go: a streamed one is drained, so its backend connection is freed. */
 export function discardBody (response: FastcgiResponse): void {
   if (response.complete === undefined) response.body.resume()
@@ -46,7 +68,7 @@ function backendLabel (host: HostConfig): string {
 }
 
 /** A responder's answer as the client's reply. */
-export function sendResponse (request: FastifyRequest, reply: FastifyReply, response: FastcgiResponse, host: HostConfig): FastifyReply | Promise<FastifyReply> {
+export function sendResponse (request: FastifyRequest, reply: FastifyReply, response: FastcgiResponse, host: HostConfig, rewrite?: RewriteHeaders): FastifyReply | Promise<FastifyReply> {
   const status = response.status
   if (status > 599) {
     // Node serves 600-999, but Fastify refuses them; a backend should not depend on them.
@@ -55,16 +77,24 @@ export function sendResponse (request: FastifyRequest, reply: FastifyReply, resp
     discardBody(response)
     throw new BadResponseHeaderError(`Status ${status} is above 599`)
   }
-  const { headers, transferEncoding } = clientHeaders(response.headers)
+  const { headers: backendHeaders, transferEncoding } = clientHeaders(response.headers)
   if (host.xSendfile) {
     const directive = findSendfileDirective(response.headers)
     if (directive !== undefined) {
+      let headers: Record<string, string | string[]>
+      try {
+        headers = rewritten(rewrite, request, backendHeaders)
+      } catch (err) {
+        discardBody(response)
+        throw err
+      }
       return replyWithSendfile(request, reply, { status, headers, body: response.body, docroots: host.xSendfileDocroot }, directive)
     }
   }
   const noBody = request.method === 'HEAD' || status === 204 || status === 304 || status < 200
   let announced: number | undefined
   let complete = response.complete
+  let headers = backendHeaders
   try {
     if (transferEncoding !== undefined) {
       // the backend framed its body itself: the framing comes off, and any length with it
@@ -73,6 +103,7 @@ export function sendResponse (request: FastifyRequest, reply: FastifyReply, resp
       if (complete !== undefined && !noBody) complete = decodeChunkedBody(complete)
     }
     announced = takeContentLength(headers)
+    headers = rewritten(rewrite, request, headers)
   } catch (err) {
     discardBody(response)
     throw err
@@ -104,14 +135,14 @@ export function isVariableHeader (name: string): boolean {
  * An authorizer's denial as the client's reply: its status, headers and whole body, never its
  * Variable-* headers; the length is the body's own (the backend's framing comes off).
  */
-export function sendDenial (request: FastifyRequest, reply: FastifyReply, status: number, pairs: ReadonlyArray<readonly [string, string]>, body: Buffer): FastifyReply {
+export function sendDenial (request: FastifyRequest, reply: FastifyReply, status: number, pairs: ReadonlyArray<readonly [string, string]>, body: Buffer, rewrite?: RewriteHeaders): FastifyReply {
   const { headers, transferEncoding } = clientHeaders(pairs, (lower) => lower === 'content-length' || isVariableHeader(lower))
   let denial = body
   if (transferEncoding !== undefined) {
     checkTransferEncoding(transferEncoding)
     denial = decodeChunkedBody(body)
   }
-  reply.code(status).headers(headers)
+  reply.code(status).headers(rewritten(rewrite, request, headers))
   if (status === 204 || status === 304 || request.method === 'HEAD') return reply.send()
   return reply.send(denial)
 }

@@ -26,6 +26,8 @@ export async function registerRoutes (
         method: routes.supportedMethods,
         url,
         ...(config.constraints === undefined ? {} : { constraints: config.constraints }),
+        // the application's onRequest / preValidation / preHandler / config (docs/hooks.md)
+        ...config.hooks.routeOptions,
         handler
       })
     }

@@ -15,11 +15,11 @@ const cases: Array<[unknown, RegExp]> = [
   [host({ 'kill-signal': 10 }), /did you mean killSignal\?$/],
   [host({ binpath: '/x' }), /\.binpath is not a host option; did you mean binPath\?$/],
   [host({ dissableTime: 1000 }), /\.dissableTime is not a host option; did you mean disableTime\?$/],
-  [host({ frobnicate: 1 }), /\.frobnicate is not a host option \(expected one of: host, port, socket, .*queueTimeout\)$/],
+  [host({ frobnicate: 1 }), /\.frobnicate is not a host option \(expected one of: host, port, socket, .*queueTimeout, params\)$/],
   [{ server: { '.php': [{ socket: '/run/php.sock' }] }, 'document-root': '/srv' }, /options\['document-root'\] is not an option; did you mean documentRoot\?$/],
   [{ server: { '.php': [{ socket: '/run/php.sock' }] }, 'map-extensions': {} }, /did you mean mapExtensions\?$/],
   [{ server: { '.php': [{ socket: '/run/php.sock' }] }, servr: {} }, /options\.servr is not an option; did you mean server\?$/],
-  [{ server: { '.php': [{ socket: '/run/php.sock' }] }, wibble: 1 }, /options\.wibble is not an option \(expected one of: documentRoot, .*statusUrl, methods\)$/]
+  [{ server: { '.php': [{ socket: '/run/php.sock' }] }, wibble: 1 }, /options\.wibble is not an option \(expected one of: documentRoot, .*statusUrl, methods, onRequest, preValidation, preHandler, config, rewriteHeaders, onBackendResponse, remoteUser\)$/]
 ]
 
 for (const [options, message] of cases) {

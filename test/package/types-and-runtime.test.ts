@@ -23,7 +23,13 @@ const LIGHTTPD = 'fastcgi.server = ( "/app/" => (( "socket" => "/run/app.sock", 
 async function serve (plugin: FastifyPluginAsync<FastcgiPluginOptions>, label: string, same: boolean): Promise<void> {
   const options: FastcgiPluginOptions = {
     documentRoot: runDir,
-    server: { '/app/': { app: { binPath: [process.execPath, fcgiApp], socket: runDir + '/' + label + '.sock', maxProcs: 1, checkLocal: false } } }
+    server: { '/app/': { app: { binPath: [process.execPath, fcgiApp], socket: runDir + '/' + label + '.sock', maxProcs: 1, checkLocal: false, params: (request) => ({ APP_LABEL: request.hostname }) } } },
+    // the hook options type-check with the request, reply and info the plugin gives them
+    preHandler: async (request) => { request.log.debug('preHandler') },
+    config: { label },
+    rewriteHeaders: (headers, request) => ({ ...headers, 'x-method': request.method }),
+    onBackendResponse: (_request, reply, info) => { if (info.timings.total < 0 || info.status === 0) reply.log.error('impossible timings') },
+    remoteUser: (request) => (request.headers.authorization === undefined ? undefined : { user: 'u', authType: 'Basic' })
   }
   const app = Fastify()
   await app.register(plugin, options)

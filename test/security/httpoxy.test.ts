@@ -1,6 +1,6 @@
 // httpoxy: a client's Proxy header never becomes HTTP_PROXY (which CGI programs take as their
 // outgoing proxy), however it is spelled, over HTTP/1.1 and HTTP/2; and neither the
-// application's reply.fastcgi({ params }) nor anything else sets it. Headers that merely look
+// application's reply.fastcgi({ params }) (refused with an error) nor anything else sets it. Headers that merely look
 // similar keep their own names.
 import t from 'tap'
 import http2 from 'node:http2'
@@ -45,7 +45,12 @@ t.test('reply.fastcgi params cannot set HTTP_PROXY', { skip: !hasPhpCgi() && 'ph
   t.teardown(() => app.close())
   await app.register(fastcgi, { documentRoot: PHP_FIXTURES, server: { '.php': [php.options] } })
   app.get('/via-reply', (_request, reply) => reply.fastcgi({ mapping: '.php', scriptFilename: `${PHP_FIXTURES}/env.php`, params: { HTTP_PROXY: 'http://evil.example/', APP_VAR: 'kept' } }))
-  const res = await app.inject({ url: '/via-reply', headers: { proxy: 'http://evil.example/' } })
+  app.get('/via-reply-ok', (_request, reply) => reply.fastcgi({ mapping: '.php', scriptFilename: `${PHP_FIXTURES}/env.php`, params: { APP_VAR: 'kept' } }))
+  const refused = await app.inject({ url: '/via-reply', headers: { proxy: 'http://evil.example/' } })
+  t.equal(refused.statusCode, 500, 'an application asking for HTTP_PROXY is told so, not silently served')
+  t.equal(refused.json().code, 'FST_FASTCGI_INVALID_PARAMS')
+  t.match(refused.json().message, /HTTP_PROXY is set by the gateway/)
+  const res = await app.inject({ url: '/via-reply-ok', headers: { proxy: 'http://evil.example/' } })
   t.equal(res.statusCode, 200)
   const server = (JSON.parse(res.body) as { server: Server }).server
   t.equal(server.APP_VAR, 'kept', 'other params are passed')
