@@ -10,6 +10,8 @@ export const InvalidOptionError = createError<'FST_FASTCGI_INVALID_OPTION', 500,
   'FST_FASTCGI_INVALID_OPTION', 'Invalid fastify-fastcgi option: %s', 500)
 export const BackendStartError = createError<'FST_FASTCGI_BACKEND_START', 500, [string]>(
   'FST_FASTCGI_BACKEND_START', 'FastCGI backend failed to start: %s', 500)
+export const StartupCheckError = createError<'FST_FASTCGI_STARTUP_CHECK', 500, [string]>(
+  'FST_FASTCGI_STARTUP_CHECK', 'FastCGI backends failed the start-up check (startupCheck: \'fail\'): %s', 500)
 
 // Request-side problems
 export const BadRequestPathError = createError<'FST_FASTCGI_BAD_PATH', 400, [string]>(

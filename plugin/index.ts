@@ -16,6 +16,7 @@ import { setVariables, variablesOf } from './fastify/authorizer-approval'
 import { createBackends } from './fastify/backends'
 import type { Backends } from './fastify/backends'
 import type { BackendInfo } from './pool'
+import { runStartupCheck } from './fastify/startup-check'
 
 interface FastcgiDecorator {
   /** the backend pool: processes, balancing, counters */
@@ -91,6 +92,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     })
   }
 
+  if (config.startupCheck !== 'off') fastify.addHook('onReady', async () => await runStartupCheck(config, fastify.log))
   fastify.addHook('preClose', async () => {
     pool.disconnect(false)
   })
@@ -122,6 +124,7 @@ declare namespace fastifyFastcgi {
   export type FastcgiPluginOptions = OptionTypes.FastcgiPluginOptions
   export type FastcgiHostOptions = OptionTypes.FastcgiHostOptions
   export type FastcgiMapping = OptionTypes.FastcgiMapping
+  export type StartupCheck = OptionTypes.StartupCheck
   export type ReplyFastcgiOptions = GatewayTypes.ReplyFastcgiOptions
   export type AuthorizerHook = AuthorizerTypes.AuthorizerHook
   export type BackendInfo = PoolTypes.BackendInfo

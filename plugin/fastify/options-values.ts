@@ -6,7 +6,7 @@ import { InvalidOptionError } from '../errors'
 import { closestName } from '../did-you-mean'
 import type { FastcgiHostOptions, FastcgiPluginOptions } from './options'
 
-export type Kind = 'string' | 'boolean' | 'keepAlive' | 'count' | 'positiveCount' | 'port' | 'duration' | 'stringList' | 'stringMap' | 'argv' | 'signal' | 'mode' | 'balance'
+export type Kind = 'string' | 'boolean' | 'keepAlive' | 'count' | 'positiveCount' | 'port' | 'duration' | 'stringList' | 'stringMap' | 'argv' | 'signal' | 'mode' | 'balance' | 'startupCheck'
 
 export const HOST_OPTIONS: Record<keyof FastcgiHostOptions, Kind> = {
   host: 'string',
@@ -61,7 +61,8 @@ export const PLUGIN_OPTIONS: Record<keyof FastcgiPluginOptions, Kind | 'object'>
   spoolMemoryLimit: 'count',
   spoolDirectory: 'string',
   closeGrace: 'duration',
-  statusUrl: 'string'
+  statusUrl: 'string',
+  startupCheck: 'startupCheck'
 }
 
 // Node's timers take at most 2^31-1 ms; beyond it they fire after 1 ms
@@ -137,6 +138,9 @@ export function checkValue (where: string, kind: Kind, value: unknown): void {
       return
     case 'balance':
       if (!BALANCE.includes(value as BalanceAlgorithm)) fail(BALANCE.map((b) => `'${b}'`).join(', '))
+      return
+    case 'startupCheck':
+      if (value !== 'warn' && value !== 'fail' && value !== 'off') fail("'warn', 'fail' or 'off'")
   }
 }
 

@@ -99,7 +99,15 @@ export interface FastcgiPluginOptions {
   closeGrace?: number
   /** Opt-in status route (Prometheus text, or HTML for a browser). */
   statusUrl?: string
+  /**
+   * At `ready`, every remote backend is asked FCGI_GET_VALUES once: 'warn' (default) logs one
+   * warning per backend that is unreachable or does not speak FastCGI, 'fail' makes `ready` fail
+   * listing them, 'off' asks nothing (and spawned processes are then only checked for exiting).
+   */
+  startupCheck?: StartupCheck
 }
+
+export type StartupCheck = 'warn' | 'fail' | 'off'
 
 export interface HostConfig {
   /** where the entry is written in the options (`server['.php'][0]`), for errors that name it */
@@ -159,6 +167,7 @@ export interface FastcgiConfig {
   readonly spoolDirectory: string
   readonly closeGrace: number
   readonly statusUrl: string | undefined
+  readonly startupCheck: StartupCheck
   /** Durations that look like seconds (lighttpd's unit) where ms are expected. */
   readonly warnings: readonly string[]
 }
@@ -215,6 +224,7 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
     spoolDirectory: o.spoolDirectory ?? os.tmpdir(),
     closeGrace: o.closeGrace ?? 5000,
     statusUrl: o.statusUrl,
+    startupCheck: o.startupCheck ?? 'warn',
     warnings
   }
 }
@@ -284,7 +294,8 @@ function resolveDocumentRoot (given: string | undefined, hostPaths: ReadonlyMap<
   try {
     stat = fs.statSync(resolved)
   } catch {
-    throw new InvalidOptionError(`documentRoot ${JSON.stringify(resolved)} does not exist: expected an existing directory (${hostPaths.get(checker) as string} looks for scripts in it)`)
+    const relative = path.isAbsolute(given) ? '' : ` (${JSON.stringify(given)} is taken from the working directory ${process.cwd()})`
+    throw new InvalidOptionError(`documentRoot ${JSON.stringify(resolved)} does not exist${relative}: expected an existing directory (${hostPaths.get(checker) as string} looks for scripts in it); create it, or set documentRoot to the absolute path of your scripts' directory`)
   }
   if (!stat.isDirectory()) throw new InvalidOptionError(`documentRoot ${JSON.stringify(resolved)} is not a directory: expected the directory of your scripts`)
   return resolved

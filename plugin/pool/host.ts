@@ -112,6 +112,8 @@ export class PoolProc<S extends BackendSpec = BackendSpec, C = unknown> implemen
   /** how start-up errors name the process: `backend 'php' (.php) at unix:/run/php.sock-0` */
   describe (): string {
     const name = this.name === '' ? 'backend' : `backend '${this.name}'`
+    const optionPath = this.host.spec.optionPath
+    if (optionPath !== undefined) return `${optionPath} (${name} at ${formatAddress(this.address)})`
     return `${name} (${this.host.mappingKeys.join(', ')}) at ${formatAddress(this.address)}`
   }
 
