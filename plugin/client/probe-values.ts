@@ -1,18 +1,19 @@
 // FCGI_GET_VALUES on a connection of its own: does the backend answer management records?
-// php-cgi, php-fpm, Go's net/http/fcgi and most hand-written servers do; libfcgi does not
-// answer this three-name question (it does answer FCGI_MPXS_CONNS alone, which is what the
-// start-up checks ask). That matters for kept connections: libfcgi's multithreaded
-// FCGX_Accept_r pattern (the one in lighttpd's documentation) holds an accept lock in one
-// thread while the thread that owns a kept connection waits for that lock, so a request sent on
-// a kept connection stalls until a new connection arrives. Kept connections are only safe where
-// the backend shows it is not libfcgi.
+// php-cgi, php-fpm, Go's net/http/fcgi and most hand-written servers answer any; libfcgi answers
+// only a record that carries padding (an unpadded one leaves it waiting for more bytes), so the
+// unpadded question of keepAlive 'auto' tells libfcgi apart, and the padded one of the start-up
+// checks is answered by every FastCGI library. Telling libfcgi apart matters for kept
+// connections: its multithreaded FCGX_Accept_r pattern (the one in lighttpd's documentation)
+// holds an accept lock in one thread while the thread that owns a kept connection waits for that
+// lock, so a request sent on a kept connection stalls until a new connection arrives. Kept
+// connections are only safe where the backend shows it is not libfcgi.
 import type { BackendAddress } from './address'
 import { connectSocket } from './connect'
 import { ConnectTimeoutError, OverloadedError } from '../errors'
-import { HEADER_LENGTH, RecordDecoder, RecordType, VERSION_1, decodeNameValuePairs, encodeGetValues } from '../protocol'
+import { HEADER_LENGTH, NULL_REQUEST_ID, RecordDecoder, RecordType, VERSION_1, decodeNameValuePairs, encodeGetValues, encodeNameValuePairs, encodeRecord } from '../protocol'
 
 export const VALUE_NAMES = ['FCGI_MAX_CONNS', 'FCGI_MAX_REQS', 'FCGI_MPXS_CONNS'] as const
-/** The question every FastCGI library answers, libfcgi included: what start-up checks ask. */
+/** What the start-up checks ask (padded: libfcgi answers it too). */
 export const STARTUP_VALUE_NAMES = ['FCGI_MPXS_CONNS'] as const
 
 /** What one FCGI_GET_VALUES exchange showed about the peer. */
@@ -35,6 +36,8 @@ export interface ProbeOptions {
   /** ms to wait for an answer once connected */
   readonly answerTimeout: number
   readonly names: readonly string[]
+  /** pad the record to a multiple of 8 bytes (at least one byte): libfcgi answers only then */
+  readonly padded: boolean
 }
 
 function connectCode (err: unknown): string {
@@ -42,6 +45,11 @@ function connectCode (err: unknown): string {
   if (cause instanceof Error && 'code' in cause && typeof cause.code === 'string') return cause.code
   if (err instanceof OverloadedError) return 'EAGAIN'
   return err instanceof Error ? err.message : String(err)
+}
+
+function paddedGetValues (names: readonly string[]): Buffer {
+  const content = encodeNameValuePairs(names.map((name) => [name, ''] as const))
+  return encodeRecord(RecordType.GET_VALUES, NULL_REQUEST_ID, content, 8 - (content.length % 8))
 }
 
 function looksLikeFastcgi (header: Buffer): boolean {
@@ -106,12 +114,12 @@ export async function probeBackend (address: BackendAddress, options: ProbeOptio
     open.on('error', ended)
     open.on('close', ended)
     open.on('end', ended)
-    open.write(encodeGetValues(options.names))
+    open.write(options.padded ? paddedGetValues(options.names) : encodeGetValues(options.names))
   })
 }
 
 /** The backend's answer, or undefined when it gave none within `timeout` ms (or failed). */
 export async function probeValues (address: BackendAddress, timeout: number): Promise<Map<string, string> | undefined> {
-  const outcome = await probeBackend(address, { connectTimeout: timeout, answerTimeout: timeout, names: VALUE_NAMES })
+  const outcome = await probeBackend(address, { connectTimeout: timeout, answerTimeout: timeout, names: VALUE_NAMES, padded: false })
   return outcome.kind === 'answered' ? outcome.values : undefined
 }

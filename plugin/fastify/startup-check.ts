@@ -54,7 +54,7 @@ export async function findStartupProblems (config: FastcgiConfig): Promise<Start
   const problems = await Promise.all(groups.map(async (hosts) => {
     const host = hosts[0] as HostConfig
     const connectTimeout = host.connectTimeout > 0 ? host.connectTimeout : UNBOUNDED_CONNECT_CAP
-    const outcome = await probeBackend(host.address, { connectTimeout, answerTimeout: Math.min(ANSWER_TIMEOUT, connectTimeout), names: STARTUP_VALUE_NAMES })
+    const outcome = await probeBackend(host.address, { connectTimeout, answerTimeout: Math.min(ANSWER_TIMEOUT, connectTimeout), names: STARTUP_VALUE_NAMES, padded: true })
     const problem = describeOutcome(outcome, host.address, host.optionPath, connectTimeout)
     return problem === undefined ? undefined : { backend: describeBackend(hosts), problem }
   }))

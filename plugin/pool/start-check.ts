@@ -2,8 +2,8 @@
 // that is not a FastCGI application (`/bin/sleep`), or one that opens a socket of its own
 // (`php-cgi -b`, php-fpm), starts and keeps running, and the first request would wait until
 // readTimeout for an answer that never comes: register() fails instead, within connectTimeout.
-// The question is the one every FastCGI library answers (libfcgi included): FCGI_GET_VALUES for
-// FCGI_MPXS_CONNS.
+// The question is one every FastCGI library answers: FCGI_GET_VALUES for FCGI_MPXS_CONNS, padded
+// (libfcgi answers only a padded record; see client/probe-values.ts).
 import { formatAddress } from '../client/address'
 import { STARTUP_VALUE_NAMES, probeBackend, type ProbeOutcome } from '../client/probe-values'
 import type { PoolProc } from './host'
@@ -29,7 +29,7 @@ export async function checkStarted<S extends BackendSpec, C> (proc: PoolProc<S, 
   const timeout = configured > 0 ? configured : DEFAULT_START_TIMEOUT
   const exited = proc.exited
   const outcome = await Promise.race([
-    probeBackend(proc.address, { connectTimeout: timeout, answerTimeout: timeout, names: STARTUP_VALUE_NAMES }),
+    probeBackend(proc.address, { connectTimeout: timeout, answerTimeout: timeout, names: STARTUP_VALUE_NAMES, padded: true }),
     exited.then(() => undefined)
   ])
   if (outcome?.kind === 'answered') return proc.startFailure
