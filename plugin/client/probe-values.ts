@@ -22,8 +22,8 @@ export type ProbeOutcome =
   | { readonly kind: 'answered', readonly values: Map<string, string> | undefined }
   /** connected, and nothing came within answerTimeout (libfcgi asked three names; a program that never accepts) */
   | { readonly kind: 'silent' }
-  /** connected, then closed or reset before a byte came back */
-  | { readonly kind: 'closed' }
+  /** connected, then closed (`reset`: with an error, as when the listening socket goes away) before a byte came back */
+  | { readonly kind: 'closed', readonly reset: boolean }
   /** the first bytes back are not a FastCGI record (an HTTP server on the port) */
   | { readonly kind: 'foreign', readonly sample: string }
   /** the connect failed: the errno code (ECONNREFUSED, ENOENT, EACCES, EAGAIN, ENOTFOUND, ...) */
@@ -110,10 +110,10 @@ export async function probeBackend (address: BackendAddress, options: ProbeOptio
         finish({ kind: 'answered', values: undefined })
       }
     })
-    const ended = (): void => finish(received.length === 0 ? { kind: 'closed' } : { kind: 'answered', values: undefined })
-    open.on('error', ended)
-    open.on('close', ended)
-    open.on('end', ended)
+    const ended = (reset: boolean): void => finish(received.length === 0 ? { kind: 'closed', reset } : { kind: 'answered', values: undefined })
+    open.on('error', () => ended(true))
+    open.on('close', () => ended(false))
+    open.on('end', () => ended(false))
     open.write(options.padded ? paddedGetValues(options.names) : encodeGetValues(options.names))
   })
 }

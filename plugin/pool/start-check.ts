@@ -34,15 +34,17 @@ export async function checkStarted<S extends BackendSpec, C> (proc: PoolProc<S, 
   ])
   if (outcome?.kind === 'answered') return proc.startFailure
   // an accepting program that hangs up on a management record is still a FastCGI program,
-  // unless the hang-up was its exit
+  // unless the hang-up was its exit or the reset of a listening socket it closed
   await within(exited, outcome?.kind === 'closed' ? gracePeriod : EXIT_GRACE)
   if (proc.startFailure !== undefined || outcome === undefined) return proc.startFailure ?? 'the process exited right after it was started'
-  if (outcome.kind === 'closed') return undefined
+  if (outcome.kind === 'closed' && !outcome.reset) return undefined
   return describeSilence(outcome, formatAddress(proc.address), proc.host.spec.binPath?.join(' ') ?? '', timeout)
 }
 
-function describeSilence (outcome: Exclude<ProbeOutcome, { kind: 'answered' | 'closed' }>, address: string, command: string, timeout: number): string {
+function describeSilence (outcome: Exclude<ProbeOutcome, { kind: 'answered' }>, address: string, command: string, timeout: number): string {
   switch (outcome.kind) {
+    case 'closed':
+      return `${command} is running but reset the connection on ${address} without a FastCGI answer (it closed the listening socket it was given as fd 0?): ${FD0_HINT}`
     case 'silent':
     case 'timeout':
       return `${command} is running but did not answer a FastCGI connection on ${address} within connectTimeout (${timeout} ms): ${FD0_HINT}`

@@ -9,7 +9,6 @@ import fastcgi from '../../plugin'
 import { makeTempDir } from '../helpers/tmp'
 import { PHP_FIXTURES, findBinary, hasPhpCgi } from '../helpers/php'
 import { buildCApp, hasLibfcgi } from '../helpers/libfcgi'
-import { freePort } from '../helpers/ports'
 
 async function registerError (t: Test, host: Record<string, unknown>): Promise<Error & { code?: string }> {
   const dir = makeTempDir(t, 'ffcgi-spawn-')
@@ -37,11 +36,10 @@ t.test('a program that exits at once (false) names its exit code', async (t) => 
   t.match(err.message, /exited right after it was started \(exit code 1\)/)
 })
 
-t.test('php-cgi -b (it opens a socket of its own) is caught too', { skip: !hasPhpCgi() && 'php-cgi missing' }, async (t) => {
-  const port = await freePort()
-  const err = await registerError(t, { binPath: [findBinary('php-cgi') as string, '-b', `127.0.0.1:${port}`] })
+t.test('a program that closes the listening socket it was given (fd 0) and keeps running', async (t) => {
+  const err = await registerError(t, { binPath: ['/bin/sh', '-c', 'exec sleep 1000 0<&-'] })
   t.equal(err.code, 'FST_FASTCGI_BACKEND_START')
-  t.match(err.message, /did not answer a FastCGI connection|refuses connections|exited/)
+  t.match(err.message, /is running but (its socket \S+ refuses connections|reset the connection on \S+ without a FastCGI answer)/)
   t.match(err.message, /a server that opens its own socket \(php-fpm, php-cgi -b\) is started on its own/)
 })
 
