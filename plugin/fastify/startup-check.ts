@@ -24,6 +24,9 @@ export interface StartupLogger {
 export interface StartupProblem {
   /** `backend 'php' (server['.php'][0]) at unix:/run/php/php-fpm.sock` */
   readonly backend: string
+  /** the names of the entries at the address, comma-separated */
+  readonly names: string
+  readonly address: string
   readonly problem: string
 }
 
@@ -56,7 +59,8 @@ export async function findStartupProblems (config: FastcgiConfig): Promise<Start
     const connectTimeout = host.connectTimeout > 0 ? host.connectTimeout : UNBOUNDED_CONNECT_CAP
     const outcome = await probeBackend(host.address, { connectTimeout, answerTimeout: Math.min(ANSWER_TIMEOUT, connectTimeout), names: STARTUP_VALUE_NAMES, padded: true })
     const problem = describeOutcome(outcome, host.address, host.optionPath, connectTimeout)
-    return problem === undefined ? undefined : { backend: describeBackend(hosts), problem }
+    if (problem === undefined) return undefined
+    return { backend: describeBackend(hosts), names: hosts.map((h) => h.name).join(', '), address: formatAddress(host.address), problem }
   }))
   return problems.filter((problem) => problem !== undefined)
 }
@@ -69,7 +73,7 @@ export async function runStartupCheck (config: FastcgiConfig, logger: StartupLog
   if (config.startupCheck === 'fail') {
     throw new StartupCheckError(problems.map((p) => `${p.backend}: ${p.problem}`).join('; '))
   }
-  for (const p of problems) logger.warn({ backend: p.backend }, `FastCGI ${p.backend}: ${p.problem}`)
+  for (const p of problems) logger.warn({ backend: p.names, address: p.address }, `FastCGI start-up check: ${p.backend}: ${p.problem}`)
 }
 
 /** Undefined when the outcome is that of a FastCGI backend; else what is wrong and what to change. */

@@ -24,7 +24,7 @@ async function readyWith (t: Test, server: Record<string, unknown>): Promise<{ w
   t.teardown(() => app.close())
   await app.register(fastcgi, { documentRoot: PHP_FIXTURES, server: server as never })
   await app.ready()
-  return { warnings: log.lines.filter((l) => l.level === WARN && /^FastCGI backend/.test(l.msg)), log }
+  return { warnings: log.lines.filter((l) => l.level === WARN && l.msg.startsWith('FastCGI start-up check: ')), log }
 }
 
 t.test('php-fpm on a unix socket and on TCP: no warning', { skip: !hasPhpFpm() && 'php-fpm missing' }, async (t) => {
@@ -48,6 +48,8 @@ t.test('nothing listening on the TCP port', async (t) => {
   t.match(line.msg, `backend 'fpm' (server['.php'].fpm) at tcp:127.0.0.1:${port}`, 'names the backend, its option and its address')
   t.match(line.msg, /nothing listens on 127\.0\.0\.1:\d+ \(connection refused\): start the FastCGI server/)
   t.match(line.msg, /correct server\['\.php'\]\.fpm\.host and \.port/)
+  t.equal(line.backend, 'fpm', 'the log fields name it too')
+  t.equal(line.address, `tcp:127.0.0.1:${port}`)
 })
 
 t.test('a socket path that does not exist, in a directory that exists and one that does not', async (t) => {
@@ -101,5 +103,5 @@ t.test("startupCheck: 'off' asks nothing", async (t) => {
   t.teardown(() => app.close())
   await app.register(fastcgi, { documentRoot: PHP_FIXTURES, startupCheck: 'off', server: { '.php': [{ host: '127.0.0.1', port: await freePort() }] } })
   await app.ready()
-  t.same(log.lines.filter((l) => /^FastCGI backend/.test(l.msg)), [])
+  t.same(log.lines.filter((l) => l.msg.startsWith('FastCGI start-up check: ')), [])
 })
