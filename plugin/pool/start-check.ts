@@ -35,7 +35,9 @@ export async function checkStarted<S extends BackendSpec, C> (proc: PoolProc<S, 
   if (outcome?.kind === 'answered') return proc.startFailure
   // an accepting program that hangs up on a management record is still a FastCGI program,
   // unless the hang-up was its exit or the reset of a listening socket it closed
-  await within(exited, outcome?.kind === 'closed' ? gracePeriod : EXIT_GRACE)
+  // silence has used up the whole timeout already; anything sooner may be the exit on its way
+  const silent = outcome?.kind === 'silent' || outcome?.kind === 'timeout'
+  if (!silent) await within(exited, outcome?.kind === 'closed' ? gracePeriod : EXIT_GRACE)
   if (proc.startFailure !== undefined || outcome === undefined) return proc.startFailure ?? 'the process exited right after it was started'
   if (outcome.kind === 'closed' && !outcome.reset) return undefined
   return describeSilence(outcome, formatAddress(proc.address), proc.host.spec.binPath?.join(' ') ?? '', timeout)
