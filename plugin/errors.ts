@@ -12,6 +12,8 @@ export const BackendStartError = createError<'FST_FASTCGI_BACKEND_START', 500, [
   'FST_FASTCGI_BACKEND_START', 'FastCGI backend failed to start: %s', 500)
 export const DecoratorTakenError = createError<'FST_FASTCGI_DECORATOR_TAKEN', 500, []>(
   'FST_FASTCGI_DECORATOR_TAKEN', 'fastify.fastcgi is already decorated by something other than fastify-fastcgi: register fastify-fastcgi in a context without it (several fastify-fastcgi registrations share one fastify.fastcgi)', 500)
+export const StartupCheckError = createError<'FST_FASTCGI_STARTUP_CHECK', 500, [string]>(
+  'FST_FASTCGI_STARTUP_CHECK', 'FastCGI backends failed the start-up check (startupCheck: \'fail\'): %s', 500)
 
 // Request-side problems
 export const BadRequestPathError = createError<'FST_FASTCGI_BAD_PATH', 400, [string]>(

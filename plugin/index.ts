@@ -22,6 +22,7 @@ import { DecoratorTakenError } from './errors'
 import { RequestMetrics } from './pool/metrics'
 import { StatusPage, registerStatusRoute } from './fastify/status-page'
 import type { StatusReport } from './pool/status-report'
+import { runStartupCheck } from './fastify/startup-check'
 
 interface FastcgiDecorator {
   /** the backend pool (of the first registration, when there are several): processes, balancing, counters */
@@ -100,6 +101,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
 
   await registerRoutes(fastify, config, (request, reply) => responder.handleRoute(request, reply), { own, full: mount.prefix })
   if (config.statusRoute !== undefined) registerStatusRoute(fastify, { ...config.statusRoute, url: own + config.statusRoute.url }, statusPage)
+  if (config.startupCheck !== 'off') fastify.addHook('onReady', async () => await runStartupCheck(config, fastify.log))
 
   fastify.addHook('preClose', async () => {
     pool.disconnect(false)
@@ -135,6 +137,7 @@ declare namespace fastifyFastcgi {
   export type FastcgiPluginOptions = OptionTypes.FastcgiPluginOptions
   export type FastcgiHostOptions = OptionTypes.FastcgiHostOptions
   export type FastcgiMapping = OptionTypes.FastcgiMapping
+  export type StartupCheck = OptionTypes.StartupCheck
   export type ReplyFastcgiOptions = GatewayTypes.ReplyFastcgiOptions
   export type AuthorizerHook = AuthorizerTypes.AuthorizerHook
   export type RewriteHeaders = HookTypes.RewriteHeaders

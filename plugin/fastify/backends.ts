@@ -57,6 +57,7 @@ export function createBackends (config: FastcgiConfig, logger: PoolLogger): Back
     debug: config.debug,
     logger,
     closeGrace: config.closeGrace,
+    probeStarted: config.startupCheck !== 'off',
     connect: (address, host) => new BackendClient({
       address,
       connectTimeout: host.connectTimeout,

@@ -23,8 +23,39 @@ function checkHostValues (where: string, raw: unknown): FastcgiHostOptions {
   return raw
 }
 
+/** What the port of `host:port` written in host means, as an option to write instead. */
+function portHint (port: string | undefined, o: FastcgiHostOptions): string {
+  return port === undefined || port === '' || o.port !== undefined ? '' : `, port: ${Number(port)}`
+}
+
+/**
+ * Notations other servers use for an address, each refused with what to write instead: nginx's
+ * `unix:/run/php.sock`, a URL (`http://127.0.0.1:9000`, `tcp://...`), `127.0.0.1:9000` in host.
+ */
+function checkAddressNotation (where: string, o: FastcgiHostOptions): void {
+  for (const key of ['socket', 'host'] as const) {
+    const value = o[key]
+    if (value?.startsWith('unix:') !== true) continue
+    const socketPath = value.slice('unix:'.length).replace(/^\/\/(?=\/)/, '')
+    throw new InvalidOptionError(`${where}.${key} is ${JSON.stringify(value)}, with nginx's 'unix:' prefix: expected the path alone, write socket: '${socketPath}'`)
+  }
+  const host = o.host
+  if (host === undefined || host.startsWith('/')) return
+  const url = /^([a-z][a-z0-9+.-]*):\/\/(\[[^\]]*\]|[^/:]*)(?::(\d*))?\/?$/i.exec(host)
+  if (url !== null) {
+    const address = (url[2] ?? '').replace(/^\[(.*)\]$/, '$1')
+    throw new InvalidOptionError(`${where}.host is ${JSON.stringify(host)}, a URL: expected the address alone (FastCGI is not HTTP, there is no scheme), write host: '${address}'${portHint(url[3], o)}`)
+  }
+  const withPort = /^(\[[^\]]*\]|[^:]+):(\d+)$/.exec(host)
+  if (withPort !== null) {
+    const address = (withPort[1] ?? '').replace(/^\[(.*)\]$/, '$1')
+    throw new InvalidOptionError(`${where}.host is ${JSON.stringify(host)}, with a port in it: expected the address alone, write host: '${address}'${portHint(withPort[2], o)}`)
+  }
+}
+
 /** A unix socket (`socket`, or a path in `host`) or TCP (`host` and `port`; a spawned one on loopback). */
 function hostAddress (where: string, o: FastcgiHostOptions, spawned: boolean): BackendAddress {
+  checkAddressNotation(where, o)
   if (o.socket !== undefined && (o.host !== undefined || o.port !== undefined)) {
     throw new InvalidOptionError(`${where} sets both socket and ${o.host !== undefined ? 'host' : 'port'}: expected either socket (a unix socket) or host and port (TCP), not both`)
   }

@@ -6,7 +6,7 @@ import { InvalidOptionError } from '../errors'
 import { closestName } from '../did-you-mean'
 import type { FastcgiHostOptions, FastcgiPluginOptions } from './options'
 
-export type Kind = 'string' | 'boolean' | 'keepAlive' | 'count' | 'positiveCount' | 'port' | 'duration' | 'stringList' | 'stringMap' | 'argv' | 'signal' | 'mode' | 'balance' | 'function' | 'hooks'
+export type Kind = 'string' | 'boolean' | 'keepAlive' | 'count' | 'positiveCount' | 'port' | 'duration' | 'stringList' | 'stringMap' | 'argv' | 'signal' | 'mode' | 'balance' | 'function' | 'hooks' | 'startupCheck'
 
 export const HOST_OPTIONS: Record<keyof FastcgiHostOptions, Kind> = {
   host: 'string',
@@ -71,7 +71,8 @@ export const PLUGIN_OPTIONS: Record<keyof FastcgiPluginOptions, Kind | 'object'>
   config: 'object',
   rewriteHeaders: 'function',
   onBackendResponse: 'function',
-  remoteUser: 'function'
+  remoteUser: 'function',
+  startupCheck: 'startupCheck'
 }
 
 // Node's timers take at most 2^31-1 ms; beyond it they fire after 1 ms
@@ -153,6 +154,9 @@ export function checkValue (where: string, kind: Kind, value: unknown): void {
       return
     case 'hooks':
       if (typeof value !== 'function' && !(Array.isArray(value) && value.every((v) => typeof v === 'function'))) fail('a hook function or an array of them')
+      return
+    case 'startupCheck':
+      if (value !== 'warn' && value !== 'fail' && value !== 'off') fail("'warn', 'fail' or 'off'")
   }
 }
 

@@ -128,7 +128,15 @@ export interface FastcgiPluginOptions {
   onBackendResponse?: OnBackendResponse
   /** REMOTE_USER / AUTH_TYPE for a request; default: `request.user` as Fastify's auth plugins leave it (docs/hooks.md). */
   remoteUser?: RemoteUserResolver
+  /**
+   * At `ready`, every remote backend is asked FCGI_GET_VALUES once: 'warn' (default) logs one
+   * warning per backend that is unreachable or does not speak FastCGI, 'fail' makes `ready` fail
+   * listing them, 'off' asks nothing (and spawned processes are then only checked for exiting).
+   */
+  startupCheck?: StartupCheck
 }
+
+export type StartupCheck = 'warn' | 'fail' | 'off'
 
 export interface HostConfig {
   /** where the entry is written in the options (`server['.php'][0]`), for errors that name it */
@@ -194,6 +202,7 @@ export interface FastcgiConfig {
   /** the status route from statusUrl or status; undefined: none */
   readonly statusRoute: StatusRouteConfig | undefined
   readonly hooks: HookConfig
+  readonly startupCheck: StartupCheck
   /** Durations that look like seconds (lighttpd's unit) where ms are expected. */
   readonly warnings: readonly string[]
 }
@@ -253,6 +262,7 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
     statusUrl: statusRoute?.url,
     statusRoute,
     hooks: hookConfig(o),
+    startupCheck: o.startupCheck ?? 'warn',
     warnings
   }
 }
@@ -333,7 +343,8 @@ function resolveDocumentRoot (given: string | undefined, hostPaths: ReadonlyMap<
   try {
     stat = fs.statSync(resolved)
   } catch {
-    throw new InvalidOptionError(`documentRoot ${JSON.stringify(resolved)} does not exist: expected an existing directory (${hostPaths.get(checker) as string} looks for scripts in it)`)
+    const relative = path.isAbsolute(given) ? '' : ` (${JSON.stringify(given)} is taken from the working directory ${process.cwd()})`
+    throw new InvalidOptionError(`documentRoot ${JSON.stringify(resolved)} does not exist${relative}: expected an existing directory (${hostPaths.get(checker) as string} looks for scripts in it); create it, or set documentRoot to the absolute path of your scripts' directory`)
   }
   if (!stat.isDirectory()) throw new InvalidOptionError(`documentRoot ${JSON.stringify(resolved)} is not a directory: expected the directory of your scripts`)
   return resolved

@@ -109,9 +109,14 @@ export class PoolProc<S extends BackendSpec = BackendSpec, C = unknown> implemen
     return this.host.name
   }
 
-  /** how start-up errors name the process: `backend 'php' (.php) at unix:/run/php.sock-0` */
+  /**
+   * how start-up errors name the process: `server['.php'][0] (backend 'php' at unix:/run/php.sock-0)`
+   * when the spec says where it is configured, else `backend 'php' (.php) at unix:/run/php.sock-0`
+   */
   describe (): string {
     const name = this.name === '' ? 'backend' : `backend '${this.name}'`
+    const optionPath = this.host.spec.optionPath
+    if (optionPath !== undefined) return `${optionPath} (${name} at ${formatAddress(this.address)})`
     return `${name} (${this.host.mappingKeys.join(', ')}) at ${formatAddress(this.address)}`
   }
 

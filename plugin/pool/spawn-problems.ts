@@ -33,19 +33,37 @@ export async function within (promise: Promise<unknown>, ms: number): Promise<bo
   }
 }
 
-export async function checkExecutable (file: string): Promise<void> {
+/** The first executable `name` in PATH, for a binPath written as a bare command name. */
+function findInPath (name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '' || !path.isAbsolute(dir)) continue
+    const candidate = path.join(dir, name)
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK)
+      if (fs.statSync(candidate).isFile()) return candidate
+    } catch {}
+  }
+  return undefined
+}
+
+/** `file` is binPath's program resolved against the working directory; `given` as written. */
+export async function checkExecutable (file: string, given: string = file): Promise<void> {
   let stat: fs.Stats
   try {
     stat = await fs.promises.stat(file)
   } catch (err) {
     const code = errorCode(err)
-    throw new SpawnProblem(code === 'ENOENT' ? `${file} does not exist` : `cannot inspect ${file} (${code ?? String(err)})`)
+    if (code !== 'ENOENT') throw new SpawnProblem(`cannot inspect ${file} (${code ?? String(err)})`)
+    const found = given.includes('/') ? undefined : findInPath(given)
+    throw new SpawnProblem(found !== undefined
+      ? `${file} does not exist: binPath is not looked up in PATH; write binPath: '${found}'`
+      : `${file} does not exist: expected binPath to start with the absolute path of the FastCGI program (such as '/usr/bin/php-cgi')`)
   }
-  if (!stat.isFile()) throw new SpawnProblem(`${file} is not a regular file`)
+  if (!stat.isFile()) throw new SpawnProblem(`${file} is not a regular file: expected binPath to start with the FastCGI program itself`)
   try {
     await fs.promises.access(file, fs.constants.X_OK)
   } catch {
-    throw new SpawnProblem(`${file} is not executable`)
+    throw new SpawnProblem(`${file} is not executable: make it executable (chmod +x ${file}) or put its interpreter first (binPath: ['/usr/bin/perl', '${file}'])`)
   }
 }
 

@@ -12,6 +12,7 @@ import { probeAddress, unlinkSocketSync, withListeningSocket } from './listen-so
 import { guard, unguard, type Guarded } from './process-guard'
 import { Backoff, forwardStderr, groupExists, normalizeSignal, signalGroup, spawnBackendProcess, whenSpawned } from './process-supervisor'
 import { SpawnProblem, checkExecutable, delay, describeExit, describeListenError, within } from './spawn-problems'
+import { firstStartFailure } from './start-check'
 import type { BackendPoolOptions, BackendSpec, PoolEventMap, PoolLogger, PoolTiming } from './types'
 
 const DEFAULT_TIMING: PoolTiming = {
@@ -39,6 +40,7 @@ export class Supervision<S extends BackendSpec, C> {
   private readonly closeGrace: number
   private readonly debug: boolean
   private readonly connect: BackendPoolOptions<S, C>['connect']
+  private readonly probeStarted: boolean
   private current: Phase = 'new'
   private maintenance: NodeJS.Timeout | undefined
   private starting: Promise<void> | undefined
@@ -57,6 +59,7 @@ export class Supervision<S extends BackendSpec, C> {
     this.closeGrace = options.closeGrace ?? 5000
     this.debug = options.debug
     this.connect = options.connect
+    this.probeStarted = options.probeStarted ?? true
   }
 
   get phase (): Phase {
@@ -124,13 +127,10 @@ export class Supervision<S extends BackendSpec, C> {
           spawned.push(current)
         }
       }
-      // lighttpd waits 1 ms for an exec that fails at once; a broken php.ini or a missing shared
-      // library takes longer than that to kill the program
-      if (spawned.some((proc) => proc.isLocal)) await delay(this.timing.startCheck)
-      for (const proc of spawned) {
-        current = proc
-        if (proc.startFailure !== undefined) throw new SpawnProblem(proc.startFailure)
-      }
+      // every process at once, each within its connectTimeout (start-check.ts)
+      const failure = await firstStartFailure(spawned.filter((proc) => proc.isLocal), this.timing.startCheck, this.probeStarted)
+      current = failure?.proc
+      if (failure !== undefined) throw new SpawnProblem(failure.problem)
     } catch (err) {
       this.closing = this.shutdown(undefined)
       await this.closing
@@ -203,7 +203,7 @@ export class Supervision<S extends BackendSpec, C> {
           throw new SpawnProblem(err instanceof Error ? err.message : String(err))
         }
       })()
-      await checkExecutable(command.file)
+      await checkExecutable(command.file, spec.binPath[0])
       const probe = await probeAddress(proc.address, this.timing.probeTimeout)
       if (this.shuttingDown()) {
         proc.state = 'stopped'

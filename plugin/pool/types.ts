@@ -26,6 +26,10 @@ export interface BackendSpec {
   readonly idleTimeout: number
   readonly disableTime: number
   readonly listenBacklog: number
+  /** ms to connect; also how long a process start() spawned has to answer FastCGI (default 8000) */
+  readonly connectTimeout?: number
+  /** where the entry is written in the options (`server['.php'][0]`): start-up errors name it */
+  readonly optionPath?: string
 }
 
 export interface ProcCounters {
@@ -84,7 +88,10 @@ export interface PoolTiming {
   readonly stableAfter: number
   /** period of the adaptive spawning / idle-timeout check (lighttpd: once per second) */
   readonly maintenanceInterval: number
-  /** a process that exits this soon after start() spawned it fails start() */
+  /**
+   * a process that exits this soon after start() spawned it (or after it hung up on the start-up
+   * FCGI_GET_VALUES) fails start()
+   */
   readonly startCheck: number
   /** how long start() waits for an answer when checking whether an address is already served */
   readonly probeTimeout: number
@@ -97,6 +104,11 @@ export interface BackendPoolOptions<S extends BackendSpec = BackendSpec, C = unk
   /** ms that close() waits for in-flight requests, and then for processes to exit; default 5000 */
   readonly closeGrace?: number
   readonly timing?: Partial<PoolTiming>
+  /**
+   * start() waits until every process it spawned answers FastCGI, each within its
+   * connectTimeout, and fails otherwise (default true); false: only an exit fails it.
+   */
+  readonly probeStarted?: boolean
   /**
    * Builds what requests to one process address are sent through (the Fastify layer: its
    * BackendClient), from the entry that decides how the address is served; once per address.

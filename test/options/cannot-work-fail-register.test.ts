@@ -29,7 +29,7 @@ const cases: Array<[string, unknown, string]> = [
   ['no documentRoot, one of two hosts needs it', { server: { '/a/': [remote({ checkLocal: false, docroot: '/srv/a' })], '/b/': [remote({ checkLocal: false })] } },
     "documentRoot is required: server['/b/'][0] builds SCRIPT_FILENAME from it (it has no docroot); expected documentRoot: '/srv/www' (the directory of your scripts), or checkLocal: false and a docroot on every backend"],
   ['documentRoot that does not exist', { documentRoot: '/nonexistent/ffcgi-docroot', server: { '.php': [remote()] } },
-    `documentRoot "/nonexistent/ffcgi-docroot" does not exist: expected an existing directory (${W} looks for scripts in it)`],
+    `documentRoot "/nonexistent/ffcgi-docroot" does not exist: expected an existing directory (${W} looks for scripts in it); create it, or set documentRoot to the absolute path of your scripts' directory`],
   ['documentRoot empty', { documentRoot: '', server: { '.php': [remote()] } }, "documentRoot is empty: expected the directory of your scripts, such as '/srv/www'"]
 ]
 

@@ -19,7 +19,7 @@ const cases: Array<[unknown, RegExp]> = [
   [{ server: { '.php': [{ socket: '/run/php.sock' }] }, 'document-root': '/srv' }, /options\['document-root'\] is not an option; did you mean documentRoot\?$/],
   [{ server: { '.php': [{ socket: '/run/php.sock' }] }, 'map-extensions': {} }, /did you mean mapExtensions\?$/],
   [{ server: { '.php': [{ socket: '/run/php.sock' }] }, servr: {} }, /options\.servr is not an option; did you mean server\?$/],
-  [{ server: { '.php': [{ socket: '/run/php.sock' }] }, wibble: 1 }, /options\.wibble is not an option \(expected one of: documentRoot, .*statusUrl, methods, onRequest, preValidation, preHandler, config, rewriteHeaders, onBackendResponse, remoteUser\)$/]
+  [{ server: { '.php': [{ socket: '/run/php.sock' }] }, wibble: 1 }, /options\.wibble is not an option \(expected one of: documentRoot, .*statusUrl, methods, onRequest, preValidation, preHandler, config, rewriteHeaders, onBackendResponse, remoteUser, startupCheck\)$/]
 ]
 
 for (const [options, message] of cases) {

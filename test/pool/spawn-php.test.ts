@@ -238,7 +238,7 @@ t.test('two mappings naming one address share the spawned processes (only one ha
 t.test('killSignal reaches the process; one that ignores it is SIGKILLed after closeGrace', async (t) => {
   const dir = makeTempDir(t)
   const p = pool({ closeGrace: 300 })
-  p.add(spec({ address: unix(join(dir, 'i.sock')), name: 'stubborn', binPath: [join(FIXTURES, 'ignore-term.sh')] }))
+  p.add(spec({ address: unix(join(dir, 'i.sock')), name: 'stubborn', binPath: [join(FIXTURES, 'ignore-term.sh'), buildCApp('hello')] }))
   // a libfcgi application: SIGUSR1 (here as a number) is its shutdown signal
   p.add(spec({ address: unix(join(dir, 'u.sock')), name: 'usr1', mappingKey: '.u', binPath: [buildCApp('hello')], killSignal: 10 }))
   const exits: ExitedEvent[] = []

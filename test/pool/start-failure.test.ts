@@ -7,7 +7,7 @@ import { BackendPool } from '../../plugin/pool'
 import type { SpawnedEvent } from '../../plugin/pool'
 import { freePort } from '../helpers/ports'
 import { makeTempDir } from '../helpers/tmp'
-import { PHP_CGI, alive, groupMembers, recordingLogger, spec, tcp, unix } from '../fixtures/pool/support'
+import { PHP_CGI, alive, groupMembers, recordingLogger, spec, tcp, unix, waitFor } from '../fixtures/pool/support'
 
 function pool (): BackendPool {
   return new BackendPool({ balance: 'least-connection', debug: false, logger: recordingLogger(), closeGrace: 1000 })
@@ -38,6 +38,27 @@ t.test('a binary that exits at once', async (t) => {
   p.add(spec({ address: unix(join(dir, 'x.sock')), name: 'false', binPath: ['/bin/false'] }))
   await t.rejects(p.start(), { message: /backend 'false'.*exited right after it was started \(exit code 1\)/ })
   t.notOk(existsSync(join(dir, 'x.sock-0')), 'its socket file is removed')
+})
+
+t.test('a program that runs but never answers FastCGI fails start() and is stopped', async (t) => {
+  const dir = makeTempDir(t)
+  const p = pool()
+  const spawned: SpawnedEvent[] = []
+  p.on('spawned', (e) => spawned.push(e))
+  p.add(spec({ address: unix(join(dir, 'x.sock')), name: 'sleepy', binPath: ['/bin/sleep', '1000'], connectTimeout: 500 }))
+  await t.rejects(p.start(), { message: /backend 'sleepy' .*: \/bin\/sleep 1000 is running but did not answer a FastCGI connection on unix:\S+x\.sock-0 within connectTimeout \(500 ms\)/ })
+  t.equal(spawned.length, 1)
+  t.ok(await waitFor(() => spawned.every((e) => !alive(e.pid)), 5000), 'the process is gone')
+  t.notOk(existsSync(join(dir, 'x.sock-0')), 'its socket file is removed')
+})
+
+t.test('probeStarted: false (startupCheck off) lets such a program start', async (t) => {
+  const dir = makeTempDir(t)
+  const p = new BackendPool({ balance: 'least-connection', debug: false, logger: recordingLogger(), closeGrace: 1000, probeStarted: false })
+  t.teardown(() => p.close())
+  p.add(spec({ address: unix(join(dir, 'x.sock')), binPath: ['/bin/sleep', '1000'], connectTimeout: 500 }))
+  await p.start()
+  t.equal(p.backends()[0]?.state, 'running')
 })
 
 t.test('a socket path taken by a file that is not a socket is left alone', async (t) => {

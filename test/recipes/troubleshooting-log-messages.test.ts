@@ -117,4 +117,9 @@ t.test('a unix socket the gateway may not connect to (wrong permissions)', { ski
   const failed = lines.find((l) => l.level === 50)
   t.equal(failed?.msg, `Cannot connect to FastCGI backend unix:${socket}: EACCES`)
   t.equal(errMessage(failed), `Cannot connect to FastCGI backend unix:${socket}: EACCES: connect EACCES ${socket}`)
+  // the start-up check at ready said so first, naming the user and the socket's owner and mode
+  const startup = lines.filter((l) => l.level === 40 && l.msg.startsWith('FastCGI start-up check: '))
+  t.equal(startup.length, 1, 'one start-up warning')
+  t.match(startup[0]?.msg, `backend '.php#0' (server['.php'][0]) at unix:${socket}: permission denied on ${socket}: this server runs as user '`)
+  t.match(startup[0]?.msg, new RegExp(`\\(uid ${isRoot ? 65534 : String(process.getuid?.())}, gid \\d+\\), and the socket belongs to uid \\d+, gid \\d+ with mode 0${isRoot ? '600' : '000'}; give that user access to the socket \\(php-fpm: listen\\.owner, listen\\.group, listen\\.mode\\)`))
 })
