@@ -9,7 +9,7 @@ import type { Host } from './host'
 import { PoolProc } from './host'
 import { createPicker, type HostPicker } from './pickers'
 import type { Guarded } from './process-guard'
-import { prometheusText, statsRecord, statusHtml, type PoolSnapshot } from './stats'
+import { prometheusText, statsRecord, type PoolSnapshot } from './stats'
 import { Supervision } from './supervision'
 import { within } from './spawn-problems'
 import type {
@@ -140,10 +140,6 @@ export class BackendPool<S extends BackendSpec = BackendSpec, C = unknown> exten
 
   prometheus (): string {
     return prometheusText(this.snapshot())
-  }
-
-  statusHtml (): string {
-    return statusHtml(this.snapshot())
   }
 
   /**

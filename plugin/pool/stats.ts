@@ -1,5 +1,5 @@
-// The pool's counters in three shapes: the seed's flat names, Prometheus text, and HTML.
-// All three are computed from one snapshot so that they cannot disagree.
+// The pool's counters in two shapes, the seed's flat names and Prometheus text, and the HTML escaping
+// the status page uses. Both are computed from one snapshot so that they cannot disagree.
 import type { BackendInfo } from './types'
 
 export interface HostSnapshot {
@@ -97,36 +97,4 @@ export function prometheusText (snapshot: PoolSnapshot): string {
 
 export function escapeHtml (text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-}
-
-/** A self-contained HTML page: one row per process, the totals above. */
-export function statusHtml (snapshot: PoolSnapshot): string {
-  const head = ['mapping', 'name', 'process', 'address', 'local', 'state', 'load', 'pid',
-    'connected', 'died', 'overloaded', 'disabled']
-  const rows: string[] = []
-  for (const host of snapshot.hosts) {
-    for (const proc of host.procs) {
-      const cells = [
-        proc.mappingKeys.join(' '), proc.name, String(proc.id), proc.address, proc.isLocal ? 'yes' : 'no',
-        proc.state, String(proc.load), proc.pid === null ? '' : String(proc.pid),
-        String(proc.counters.connected), String(proc.counters.died), String(proc.counters.overloaded),
-        String(proc.counters.disabled)
-      ]
-      rows.push(`<tr>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
-    }
-  }
-  return [
-    '<!DOCTYPE html>',
-    '<html><head><meta charset="utf-8"><title>FastCGI backends</title>',
-    '<style>table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px;text-align:left}</style>',
-    '</head><body>',
-    '<h1>FastCGI backends</h1>',
-    `<p>requests: ${snapshot.requests}, active requests: ${snapshot.activeRequests}</p>`,
-    '<table>',
-    `<tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>`,
-    ...rows,
-    '</table>',
-    '</body></html>',
-    ''
-  ].join('\n')
 }

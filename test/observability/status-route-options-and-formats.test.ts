@@ -106,3 +106,14 @@ t.test('the status option is validated like the others', async (t) => {
     await app.close()
   }
 })
+
+t.test('the HTML view escapes names the configuration gave', { skip }, async (t) => {
+  const php = await startPhpCgi(t, { children: 1 })
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastcgi, { documentRoot: PHP_FIXTURES, server: { '.php': { 'a<b>"&': php.options } }, statusUrl: '/st' })
+  t.equal((await app.inject('/hello.php')).statusCode, 200)
+  const html = (await app.inject('/st?format=html')).body
+  t.notMatch(html, /a<b>/, 'no raw markup from a backend name')
+  t.match(html, /a&#60;b&#62;&#34;&#38;/, 'the name, escaped')
+})
