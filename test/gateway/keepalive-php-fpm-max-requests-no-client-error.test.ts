@@ -24,11 +24,12 @@ for (const keepAlive of [true, false]) {
   t.test(`php-fpm pm.max_requests=3, keepAlive: ${keepAlive}: 50 sequential + 50 concurrent, no client error`, { skip: !hasPhpFpm() && 'php-fpm missing' }, async (t) => {
     const fpm = await startPhpFpm(t, { children: 2, maxRequests: 3 })
     if (fpm.address.kind === 'unix') fpmSockets.add(fpm.address.path)
-    backendConnects = 0
     const app = Fastify()
     t.teardown(() => app.close())
     await app.register(fastcgi, { documentRoot: PHP_FIXTURES, server: { '.php': [{ ...fpm.options, keepAlive }] } })
     await app.listen({ host: '127.0.0.1', port: 0 })
+    // counted from here: the start-up check at ready asked the backend once on a connection of its own
+    backendConnects = 0
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
 
     const failures: string[] = []
