@@ -100,7 +100,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   }
 
   await registerRoutes(fastify, config, (request, reply) => responder.handleRoute(request, reply), { own, full: mount.prefix })
-  if (config.statusRoute !== undefined) registerStatusRoute(fastify, { ...config.statusRoute, url: own + config.statusRoute.url }, statusPage)
+  if (config.statusRoute !== undefined) registerStatusRoute(fastify, { ...config.statusRoute, url: own + config.statusRoute.url }, registry.statusView())
   if (config.startupCheck !== 'off') fastify.addHook('onReady', async () => await runStartupCheck(config, fastify.log))
 
   fastify.addHook('preClose', async () => {

@@ -10,7 +10,7 @@ import type { Backends } from './backends'
 import { meetsHostConstraint } from './mount'
 import type { Responder } from './responder'
 import type { ScriptResolver } from './script-resolver'
-import type { StatusPage } from './status-page'
+import type { StatusPage, StatusView } from './status-page'
 import type { StatusReport } from '../pool/status-report'
 
 export interface Registration {
@@ -67,6 +67,11 @@ export class FastcgiRegistry {
       activeRequests: reports.reduce((sum, r) => sum + r.activeRequests, 0),
       mappings: reports.flatMap((report, i) => report.mappings.map((m) => ({ ...m, mapping: `${registrationLabel(this.registrations[i] as Registration, i)} ${m.mapping}` })))
     }
+  }
+
+  /** every registration's figures, as the status route shows them */
+  statusView (): StatusView {
+    return { report: () => this.status(), prometheus: () => this.prometheus() }
   }
 
   authorizer (name: string): AuthorizerHook {

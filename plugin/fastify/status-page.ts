@@ -99,8 +99,14 @@ export function negotiateFormat (accept: string | undefined): StatusFormat {
   return best
 }
 
-/** The three views of one moment's figures. */
-export class StatusPage {
+/** What a status route shows: one moment's figures as a report and as Prometheus text. */
+export interface StatusView {
+  report (): StatusReport
+  prometheus (): string
+}
+
+/** One registration's figures: its pool, its clients and its request metrics. */
+export class StatusPage implements StatusView {
   constructor (private readonly pool: Backends, private readonly metrics: RequestMetrics) {}
 
   report (): StatusReport {
@@ -116,30 +122,28 @@ export class StatusPage {
     for (const [address, client] of this.pool.clients()) out.set(address, client.stats())
     return out
   }
+}
 
-  html (): string {
-    return statusHtmlPage(this.report())
-  }
-
-  send (request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    const asked = new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '').get('format')
-    reply.header('cache-control', 'no-store').header('vary', 'Accept')
-    let format: StatusFormat
-    if (asked === null) format = negotiateFormat(request.headers.accept)
-    else if (asked === 'json' || asked === 'html' || asked === 'prometheus') format = asked
-    else return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `format must be json, html or prometheus, got ${JSON.stringify(asked)}` })
-    switch (format) {
-      case 'json': return reply.type('application/json; charset=utf-8').send(JSON.stringify(this.report()))
-      case 'html': return reply.type('text/html; charset=utf-8').send(this.html())
-      case 'prometheus': return reply.type('text/plain; version=0.0.4; charset=utf-8').send(this.prometheus())
-    }
+/** Sends the view as JSON, HTML or Prometheus text, by `?format=` or else by Accept. */
+export function sendStatus (view: StatusView, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const asked = new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '').get('format')
+  reply.header('cache-control', 'no-store').header('vary', 'Accept')
+  let format: StatusFormat
+  if (asked === null) format = negotiateFormat(request.headers.accept)
+  else if (asked === 'json' || asked === 'html' || asked === 'prometheus') format = asked
+  else return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `format must be json, html or prometheus, got ${JSON.stringify(asked)}` })
+  switch (format) {
+    case 'json': return reply.type('application/json; charset=utf-8').send(JSON.stringify(view.report()))
+    case 'html': return reply.type('text/html; charset=utf-8').send(statusHtmlPage(view.report()))
+    case 'prometheus': return reply.type('text/plain; version=0.0.4; charset=utf-8').send(view.prometheus())
   }
 }
 
-export function registerStatusRoute (fastify: FastifyInstance, route: StatusRouteConfig, page: StatusPage): void {
+/** The route shows `view`: with several registrations sharing fastify.fastcgi, all of them. */
+export function registerStatusRoute (fastify: FastifyInstance, route: StatusRouteConfig, view: StatusView): void {
   fastify.route({
     method: 'GET',
     ...route,
-    handler: (request, reply) => page.send(request, reply)
+    handler: (request, reply) => sendStatus(view, request, reply)
   })
 }

@@ -16,6 +16,9 @@ t.test('a missing script answers 404 without a connection to the backend', async
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(fastcgi, { documentRoot: PHP_FIXTURES, server: { '.php': [{ host: '127.0.0.1', port }] } })
+  // ready() runs the start-up check, which asks the backend once on a connection of its own
+  await app.ready()
+  connections = 0
   for (const url of ['/missing.php', '/missing.php/extra', '/dir/missing.php', '/info/nothing.php?x=1', '/hello.php.bak/x.php']) {
     const res = await app.inject({ url })
     t.equal(res.statusCode, 404, url)
