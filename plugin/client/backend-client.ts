@@ -22,6 +22,7 @@ import type { BackendAddress } from './address'
 import { formatAddress } from './address'
 import { connectSocket } from './connect'
 import { probeValues } from './probe-values'
+import { CapacityDiscovery } from './capacity-discovery'
 import { BackendConnection } from './connection'
 import { FastcgiExchange, isReplayable } from './exchange'
 import type { FastcgiResponse, RequestBody } from './exchange'
@@ -91,6 +92,12 @@ export interface QueueWatcher {
 /** ms the FCGI_GET_VALUES probe of keepAlive: 'auto' waits for an answer */
 const PROBE_TIMEOUT = 500
 
+/**
+ * ms a request waits for a slot under a discovered limit before it goes to the backend anyway:
+ * the limit is our finding, not the user's, so it may delay a request but never fail one
+ */
+export const DISCOVERED_LIMIT_WAIT = 1000
+
 /** A request waiting for a slot; cancellation takes it out of the queue. */
 class Waiter implements CancelTarget {
   constructor (
@@ -130,8 +137,14 @@ export interface BackendClientStats {
   readonly idle: number
   readonly open: number
   readonly retries: number
+  /** connections opened so far */
+  readonly connections: number
   /** kept connections closed because bytes came that belonged to no request in progress */
   readonly dirtyClosed: number
+  /** requests allowed in flight now (Infinity: no cap) */
+  readonly limit: number
+  /** the backend's capacity as far as known: maxConcurrency, its FCGI_MAX_CONNS or what it was seen to serve at once (Infinity: unknown) */
+  readonly capacity: number
 }
 
 export class BackendClient {
@@ -142,6 +155,7 @@ export class BackendClient {
   private inFlight = 0
   private freshAwaitingFirstByte = 0
   private retries = 0
+  private connections = 0
   private dirtyClosed = 0
   private closed = false
   /** keepAlive 'auto' resolved by the probe, once per client */
@@ -150,16 +164,26 @@ export class BackendClient {
   private answeredValues: boolean | undefined
   /** the concurrency cap in force */
   private cap: number
+  /** maxConcurrency 'auto' on a kept-connection backend that does not say its capacity */
+  private discovery: CapacityDiscovery | undefined
+  /** ends the discovered limit's hold at the backend's known capacity */
+  private holdTimer: NodeJS.Timeout | undefined
   /** fires at the first waiter's deadline */
   private queueTimer: NodeJS.Timeout | undefined
 
   constructor (readonly options: BackendClientOptions) {
     this.name = formatAddress(options.address)
     this.cap = options.maxConcurrency === 'auto' ? Infinity : options.maxConcurrency
+    if (options.maxConcurrency === 'auto' && options.keepAlive === true) this.discover()
+  }
+
+  /** The capacity the limit follows: the discovered one, else the cap (Infinity: none). */
+  get capacity (): number {
+    return this.discovery?.known ?? this.cap
   }
 
   stats (): BackendClientStats {
-    return { inFlight: this.inFlight, queued: this.waiters.length, idle: this.idle.length, open: this.open.size, retries: this.retries, dirtyClosed: this.dirtyClosed }
+    return { inFlight: this.inFlight, queued: this.waiters.length, idle: this.idle.length, open: this.open.size, retries: this.retries, connections: this.connections, dirtyClosed: this.dirtyClosed, limit: this.cap, capacity: this.capacity }
   }
 
   /**
@@ -186,7 +210,10 @@ export class BackendClient {
     if (keepAlive === 'auto') {
       this.probe ??= probeValues(this.options.address, PROBE_TIMEOUT).then((values) => {
         this.answeredValues = values !== undefined
-        if (this.options.maxConcurrency === 'auto') this.cap = reportedMaxConns(values)
+        if (this.options.maxConcurrency === 'auto') {
+          this.cap = reportedMaxConns(values)
+          if (this.cap === Infinity && this.answeredValues) this.discover()
+        }
         return this.answeredValues
       })
       keepAlive = await this.probe
@@ -220,13 +247,14 @@ export class BackendClient {
           this.retries++
         }
       }
+      const probe = this.discovery?.isProbe(this.inFlight) ?? false
       const fresh = await this.connectOrFreeIdle(req.connectTimeout ?? this.options.connectTimeout)
       if (isCancelled(req)) {
         // cancelled while connecting: the connection has carried nothing and may serve another
         this.keep(fresh)
         throw new ClientAbortedError()
       }
-      return await this.exchange(fresh, req, keepAlive, true, slot)
+      return await this.exchange(fresh, req, keepAlive, true, slot, probe)
     } catch (err) {
       slot.release()
       throw err
@@ -238,6 +266,8 @@ export class BackendClient {
     this.closed = true
     if (this.queueTimer !== undefined) clearTimeout(this.queueTimer)
     this.queueTimer = undefined
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer)
+    this.holdTimer = undefined
     for (const waiter of this.waiters.splice(0)) waiter.reject(new PoolClosedError())
     this.closeIdle()
   }
@@ -265,11 +295,12 @@ export class BackendClient {
   private async connect (timeout: number): Promise<BackendConnection> {
     const socket = await connectSocket(this.options.address, timeout)
     const connection = new BackendConnection(socket, this.name, (gone) => this.forget(gone))
+    this.connections++
     this.open.add(connection)
     return connection
   }
 
-  private exchange (connection: BackendConnection, req: BackendRequest, keepAlive: boolean, fresh: boolean, slot: Slot): Promise<FastcgiResponse> {
+  private exchange (connection: BackendConnection, req: BackendRequest, keepAlive: boolean, fresh: boolean, slot: Slot, probe = false): Promise<FastcgiResponse> {
     const { options } = this
     let counted = fresh
     if (fresh) this.freshAwaitingFirstByte++
@@ -299,6 +330,7 @@ export class BackendClient {
     exchange.start()
     return exchange.head.then((response) => {
       uncount()
+      if (fresh && this.discovery !== undefined) this.freshAnswered(connection, probe)
       return response
     }, (err: unknown) => {
       uncount()
@@ -315,7 +347,7 @@ export class BackendClient {
 
   private keep (connection: BackendConnection): void {
     if (connection.closed) return
-    if (this.closed || this.freshAwaitingFirstByte > 0 || this.idle.length >= this.idleLimit(connection)) {
+    if (this.closed || this.looksShort(connection) || this.idle.length >= this.idleLimit(connection)) {
       connection.destroy()
       return
     }
@@ -325,10 +357,57 @@ export class BackendClient {
     this.wakeWaiter()
   }
 
+  /**
+   * A fresh connection of ours still waits for a worker: `returning` is closed to give it one.
+   * With a discovered capacity, only when the fresh one has been overtaken (it waits, though
+   * `returning` was given its request later and is done): before that it may be in a worker's
+   * hands already, and its answer while `returning` is open is how more capacity is found.
+   */
+  private looksShort (returning: BackendConnection): boolean {
+    if (this.freshAwaitingFirstByte === 0) return false
+    if (this.discovery === undefined) return true
+    let oldestWaiting = Infinity
+    for (const connection of this.open) {
+      if (!connection.answered && connection.attached && connection.attachedAt < oldestWaiting) oldestWaiting = connection.attachedAt
+    }
+    return oldestWaiting < returning.attachedAt
+  }
+
+  /** Open connections the backend has answered on, but `except`: each holds one of its workers. */
+  private answeredConnections (except: BackendConnection | undefined): number {
+    let count = 0
+    for (const connection of this.open) if (connection !== except && connection.answered && !connection.closed) count++
+    return count
+  }
+
+  private discover (): void {
+    this.discovery = new CapacityDiscovery()
+    this.cap = this.discovery.limit
+  }
+
+  /** A fresh connection's first answer: how many the backend served at once, at least. */
+  private freshAnswered (connection: BackendConnection, probe: boolean): void {
+    const discovery = this.discovery
+    if (discovery === undefined) return
+    const hold = discovery.answered(this.answeredConnections(connection), probe)
+    if (hold > 0 && this.holdTimer === undefined) {
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = undefined
+        discovery.endHold()
+        this.cap = discovery.limit
+        this.wakeWaiter()
+      }, hold)
+      this.holdTimer.unref()
+    }
+    this.cap = discovery.limit
+    this.wakeWaiter()
+  }
+
   /** How many idle connections may stay, with `returning` not counted as busy. */
   private idleLimit (returning: BackendConnection): number {
     const { keepAliveMaxIdle } = this.options
-    const capacity = Number.isFinite(this.cap) && this.cap > 1 ? this.cap - 1 : keepAliveMaxIdle
+    const known = this.capacity
+    const capacity = Number.isFinite(known) && known > 1 ? known - 1 : keepAliveMaxIdle
     // requests that hold a slot but no connection yet (woken from the queue) will take one each
     const busy = this.open.size - this.idle.length - (this.open.has(returning) ? 1 : 0)
     const wanted = Math.max(0, this.inFlight - busy)
@@ -356,9 +435,14 @@ export class BackendClient {
       this.inFlight++
       return
     }
-    if (this.waiters.length >= this.options.queueLimit) throw new QueueFullError(this.name)
+    if (this.waiters.length >= this.options.queueLimit) {
+      // a discovered limit delays, it never fails a request
+      if (this.discovery === undefined) throw new QueueFullError(this.name)
+      this.inFlight++
+      return
+    }
     return new Promise<void>((resolve, reject) => {
-      const { queueTimeout } = this.options
+      const queueTimeout = this.queueWait()
       const waiter = new Waiter(this.waiters, cancellation, queueTimeout > 0 ? Date.now() + queueTimeout : Infinity, resolve, reject)
       cancellation?.watch(waiter)
       this.waiters.push(waiter)
@@ -375,12 +459,24 @@ export class BackendClient {
     this.queueTimer.unref()
   }
 
+  /** ms a request may wait for a slot: queueTimeout under maxConcurrency, DISCOVERED_LIMIT_WAIT under a discovered limit. */
+  private queueWait (): number {
+    return this.discovery === undefined ? this.options.queueTimeout : DISCOVERED_LIMIT_WAIT
+  }
+
   private onQueueTimer (): void {
     this.queueTimer = undefined
     const now = Date.now()
-    const { queueTimeout } = this.options
+    const queueTimeout = this.queueWait()
     for (let first = this.waiters[0]; first !== undefined && first.deadline <= now; first = this.waiters[0]) {
-      first.drop(new QueueTimeoutError(this.name, queueTimeout))
+      if (this.discovery === undefined) {
+        first.drop(new QueueTimeoutError(this.name, queueTimeout))
+      } else {
+        // past the discovered limit: it goes to the backend's own queue, as with no limit
+        this.waiters.shift()
+        this.inFlight++
+        first.resolve()
+      }
     }
     const next = this.waiters[0]
     if (next !== undefined && next.deadline !== Infinity) this.armQueueTimer(next.deadline - now)

@@ -16,6 +16,9 @@ import { PrematureCloseError, ProtocolError, StaleRecordError } from '../errors'
 /** The highest request id; FastCGI ids are 16 bits and 0 is for management records. */
 const MAX_REQUEST_ID = 0xffff
 
+/** Orders requests by when they were put on a connection, across all connections. */
+let attachCounter = 0
+
 export interface RecordSink {
   onStdout (chunk: Buffer): void
   onStderr (chunk: Buffer): void
@@ -33,6 +36,10 @@ export class BackendConnection {
   unclean = false
   /** The id of the request in progress (or of the last one). */
   requestId = 0
+  /** The backend has answered on it: a worker took it (and a prefork worker keeps it until close). */
+  answered = false
+  /** When its last request was put on it, in the order of attachCounter. */
+  attachedAt = 0
   private sink: RecordSink | undefined
   /** END_REQUEST came in the read being decoded: nothing may follow it in that read. */
   private endedInRead = false
@@ -63,6 +70,7 @@ export class BackendConnection {
   /** Puts a request on the connection; returns the request id it must use. */
   attach (sink: RecordSink): number {
     this.idleSince = -1
+    this.attachedAt = ++attachCounter
     this.sink = sink
     this.requestId = this.requestId >= MAX_REQUEST_ID ? 1 : this.requestId + 1
     return this.requestId
@@ -111,6 +119,7 @@ export class BackendConnection {
       this.failUnclean(new StaleRecordError(`${this.name} sent ${chunk.length} bytes with no request in progress`))
       return
     }
+    this.answered = true
     this.reading = true
     this.endedInRead = false
     try {

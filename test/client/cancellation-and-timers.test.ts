@@ -15,7 +15,7 @@ t.test('cancelled before it starts, no idle connection: no connection, nothing s
   const cancellation = new Cancellation()
   cancellation.cancel()
   await t.rejects(client.request(responder('/x.php', [], { cancellation })), { code: 'FST_FASTCGI_CLIENT_ABORTED' })
-  t.same({ ...client.stats() }, { inFlight: 0, queued: 0, idle: 0, open: 0, retries: 0, dirtyClosed: 0 }, 'nothing held')
+  t.same({ ...client.stats() }, { inFlight: 0, queued: 0, idle: 0, open: 0, retries: 0, connections: 0, dirtyClosed: 0, limit: Infinity, capacity: Infinity }, 'nothing held')
   t.equal(server.connectionCount, 0, 'no connection opened')
   t.equal((await readWhole(await client.request(responder('/x.php')))).body, 'ok\n', 'the client still serves')
 })
