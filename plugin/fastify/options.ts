@@ -62,7 +62,9 @@ export interface FastcgiHostOptions {
   /**
    * Requests in flight at once on this backend (php-fpm: pm.max_children). Default: the
    * FCGI_MAX_CONNS the backend reports when keepAlive is 'auto' and it answers (php-cgi
-   * reports PHP_FCGI_CHILDREN), otherwise no cap.
+   * reports PHP_FCGI_CHILDREN); for a kept-connection backend that does not report it
+   * (php-fpm), the capacity it is seen serving at once (a soft limit: a request waits at most
+   * 1 s for it and is never refused); otherwise no cap.
    */
   maxConcurrency?: number
   /**
