@@ -16,7 +16,12 @@
 //   connect is refused as overloaded or times out): connections coming back are closed, and
 //   so are the idle ones, which frees the workers the waiting connection needs;
 // - an idle connection is always used before a new one is opened, newest first, so that the
-//   oldest ones time out.
+//   oldest ones time out;
+// - a connection open for KEEP_ALIVE_TURN is closed when it comes back, busy or not: under
+//   continuous load our connections would otherwise keep their workers for as long as the load
+//   lasts, and another client's connection would wait in the accept queue until it timed out.
+//   Its worker takes the oldest connection waiting, whoever's it is; the price is one connect
+//   per connection per turn.
 import type { Readable } from 'node:stream'
 import type { BackendAddress } from './address'
 import { formatAddress } from './address'
@@ -83,6 +88,9 @@ export type KeepAlive = boolean | 'auto'
 
 /** Default keepAliveLinger: far above the gap between requests under load, far below what another client of the backend should wait. */
 export const KEEP_ALIVE_LINGER = 100
+
+/** ms a kept connection serves before it gives its worker back to the backend's accept queue */
+export const KEEP_ALIVE_TURN = 250
 
 export interface QueueWatcher {
   enterQueue (): void
@@ -347,7 +355,7 @@ export class BackendClient {
 
   private keep (connection: BackendConnection): void {
     if (connection.closed) return
-    if (this.closed || this.looksShort(connection) || this.idle.length >= this.idleLimit(connection)) {
+    if (this.closed || this.looksShort(connection) || this.idle.length >= this.idleLimit(connection) || Date.now() - connection.openedAt >= KEEP_ALIVE_TURN) {
       connection.destroy()
       return
     }
@@ -358,14 +366,14 @@ export class BackendClient {
   }
 
   /**
-   * A fresh connection of ours still waits for a worker: `returning` is closed to give it one.
-   * With a discovered capacity, only when the fresh one has been overtaken (it waits, though
-   * `returning` was given its request later and is done): before that it may be in a worker's
-   * hands already, and its answer while `returning` is open is how more capacity is found.
+   * A fresh connection of ours still waits for a worker: `returning` is closed to give it one,
+   * once the fresh one has been overtaken (it waits, though `returning` was given its request
+   * later and is done). Before that it may be in a worker's hands already: closing would cost
+   * a reconnect for nothing, and its answer while `returning` is open is how a discovered
+   * capacity grows.
    */
   private looksShort (returning: BackendConnection): boolean {
     if (this.freshAwaitingFirstByte === 0) return false
-    if (this.discovery === undefined) return true
     let oldestWaiting = Infinity
     for (const connection of this.open) {
       if (!connection.answered && connection.attached && connection.attachedAt < oldestWaiting) oldestWaiting = connection.attachedAt

@@ -40,6 +40,8 @@ export class BackendConnection {
   answered = false
   /** When its last request was put on it, in the order of attachCounter. */
   attachedAt = 0
+  /** Date.now() when it was opened */
+  readonly openedAt = Date.now()
   private sink: RecordSink | undefined
   /** END_REQUEST came in the read being decoded: nothing may follow it in that read. */
   private endedInRead = false
