@@ -83,7 +83,8 @@ function latencyRow (b: BackendReport): string {
 
 const PROCESS_HEAD = '<tr><th>backend</th><th class="n">process</th><th class="n">pid</th><th>address</th><th>state</th>' +
   '<th class="n">load</th><th class="n">connected</th><th class="n">died</th><th class="n">overloaded</th>' +
-  '<th class="n">disabled</th><th class="n">respawns</th><th class="n">connection retries</th><th class="n">dirty closed</th></tr>'
+  '<th class="n">disabled</th><th class="n">respawns</th><th class="n">connections opened</th><th class="n">connection retries</th><th class="n">dirty closed</th>' +
+  '<th class="n">limit</th><th class="n">capacity</th></tr>'
 
 function processRow (backend: string, p: ProcessReport): string {
   return '<tr>' +
@@ -91,7 +92,8 @@ function processRow (backend: string, p: ProcessReport): string {
     `<td><code>${escapeHtml(p.address)}</code>${p.isLocal ? '' : ' <span class="zero">(remote)</span>'}</td>` +
     `<td><span class="state ${p.state}">${p.state}</span></td>` +
     cell(p.load) + cell(p.counters.connected) + cell(p.counters.died, true) + cell(p.counters.overloaded, true) +
-    cell(p.counters.disabled, true) + cell(p.respawns, true) + cell(p.connectionRetries) + cell(p.dirtyClosed, true) +
+    cell(p.counters.disabled, true) + cell(p.respawns, true) + cell(p.connectionsOpened) + cell(p.connectionRetries) + cell(p.dirtyClosed, true) +
+    `<td class="n">${p.concurrencyLimit ?? '–'}</td><td class="n">${p.capacity ?? '–'}</td>` +
     '</tr>'
 }
 

@@ -9,7 +9,7 @@ import type { BackendInfo } from './types'
 import type { BackendClientStats } from '../client/backend-client'
 
 /** A process's connection counters (its BackendClient), by process address. */
-export type ClientCounters = ReadonlyMap<string, Pick<BackendClientStats, 'retries' | 'dirtyClosed'>>
+export type ClientCounters = ReadonlyMap<string, Pick<BackendClientStats, 'retries' | 'dirtyClosed' | 'connections' | 'limit' | 'capacity'>>
 
 export interface HistogramReport {
   readonly count: number
@@ -29,6 +29,12 @@ export interface ProcessReport extends BackendInfo {
   readonly connectionRetries: number
   /** kept connections closed because bytes came that belonged to no request in progress */
   readonly dirtyClosed: number
+  /** connections opened to it so far */
+  readonly connectionsOpened: number
+  /** requests allowed in flight now; null: no cap */
+  readonly concurrencyLimit: number | null
+  /** its capacity as far as known (maxConcurrency, its FCGI_MAX_CONNS, or seen serving at once); null: unknown */
+  readonly capacity: number | null
 }
 
 export interface BackendReport {
@@ -101,6 +107,11 @@ function backendReport (backend: string, address: string | null, load: number, s
 }
 
 /** One entry per mapping key (configuration order), each with its backends and their processes. */
+/** JSON has no Infinity: an unbounded figure is null. */
+function finiteOrNull (value: number | undefined): number | null {
+  return value !== undefined && Number.isFinite(value) ? value : null
+}
+
 export function statusReport (pool: PoolSnapshot, metrics: MetricsSnapshot, clients: ClientCounters): StatusReport {
   const mappingKeys: string[] = []
   for (const host of pool.hosts) for (const key of host.mappingKeys) if (!mappingKeys.includes(key)) mappingKeys.push(key)
@@ -114,7 +125,15 @@ export function statusReport (pool: PoolSnapshot, metrics: MetricsSnapshot, clie
       if (!host.mappingKeys.includes(mapping)) continue
       const processes = host.procs.map((p) => {
         const client = clients.get(p.address)
-        return { ...p, respawns: metrics.respawns.get(p.address) ?? 0, connectionRetries: client?.retries ?? 0, dirtyClosed: client?.dirtyClosed ?? 0 }
+        return {
+          ...p,
+          respawns: metrics.respawns.get(p.address) ?? 0,
+          connectionRetries: client?.retries ?? 0,
+          dirtyClosed: client?.dirtyClosed ?? 0,
+          connectionsOpened: client?.connections ?? 0,
+          concurrencyLimit: finiteOrNull(client?.limit),
+          capacity: finiteOrNull(client?.capacity)
+        }
       })
       // entries sharing the address (an authorizer and a responder on one socket) are counted
       // under their own names, and share its processes
@@ -196,16 +215,22 @@ export function statusPrometheus (pool: PoolSnapshot, metrics: MetricsSnapshot, 
       lines.push(`fastcgi_backend_respawns_total${labels({ backend: host.name, process: String(proc.id), address: proc.address })} ${respawns}`)
     }
   }
-  const perClient = (name: string, help: string, pick: (counters: { retries: number, dirtyClosed: number }) => number): void => {
-    family(name, 'counter', help)
+  type Counters = ClientCounters extends ReadonlyMap<string, infer C> ? C : never
+  const perClient = (name: string, type: 'counter' | 'gauge', help: string, pick: (counters: Counters) => number): void => {
+    family(name, type, help)
     for (const host of pool.hosts) {
       for (const proc of host.procs) {
         const client = clients.get(proc.address)
-        if (client !== undefined) lines.push(`${name}${labels({ backend: host.name, process: String(proc.id), address: proc.address })} ${pick(client)}`)
+        const value = client === undefined ? undefined : pick(client)
+        // no cap or no known capacity: no sample (Prometheus reads +Inf poorly in a gauge)
+        if (value !== undefined && Number.isFinite(value)) lines.push(`${name}${labels({ backend: host.name, process: String(proc.id), address: proc.address })} ${value}`)
       }
     }
   }
-  perClient('fastcgi_backend_connection_retries_total', 'Requests sent again on a fresh connection because a kept connection turned out closed by the backend.', (c) => c.retries)
-  perClient('fastcgi_backend_dirty_closed_total', 'Kept connections closed because bytes came that belonged to no request in progress.', (c) => c.dirtyClosed)
+  perClient('fastcgi_backend_connection_retries_total', 'counter', 'Requests sent again on a fresh connection because a kept connection turned out closed by the backend.', (c) => c.retries)
+  perClient('fastcgi_backend_dirty_closed_total', 'counter', 'Kept connections closed because bytes came that belonged to no request in progress.', (c) => c.dirtyClosed)
+  perClient('fastcgi_backend_connections_opened_total', 'counter', 'Connections opened to the backend (few under load when connections are kept).', (c) => c.connections)
+  perClient('fastcgi_backend_concurrency_limit', 'gauge', 'Requests allowed in flight now (absent: no cap).', (c) => c.limit)
+  perClient('fastcgi_backend_capacity', 'gauge', 'Requests the backend serves at once as far as known: maxConcurrency, its FCGI_MAX_CONNS, or seen (absent: unknown).', (c) => c.capacity)
   return prometheusText(pool) + lines.join('\n') + '\n'
 }
