@@ -27,13 +27,13 @@ import type { BackendAddress } from './address'
 import { formatAddress } from './address'
 import { connectSocket } from './connect'
 import { probeValues } from './probe-values'
-import { CapacityDiscovery } from './capacity-discovery'
+import { ConcurrencyLimit, Slot } from './concurrency-limit'
 import { BackendConnection } from './connection'
 import { FastcgiExchange, isReplayable } from './exchange'
 import type { FastcgiResponse, RequestBody } from './exchange'
-import type { CancelTarget, Cancellation } from './cancellation'
+import type { Cancellation } from './cancellation'
 import type { NameValuePair, Role } from '../protocol'
-import { ClientAbortedError, ConnectTimeoutError, OverloadedError, PoolClosedError, PrematureCloseError, StaleRecordError, QueueFullError, QueueTimeoutError } from '../errors'
+import { ClientAbortedError, ConnectTimeoutError, OverloadedError, PoolClosedError, PrematureCloseError, StaleRecordError } from '../errors'
 
 export interface BackendClientOptions {
   readonly address: BackendAddress
@@ -100,45 +100,6 @@ export interface QueueWatcher {
 /** ms the FCGI_GET_VALUES probe of keepAlive: 'auto' waits for an answer */
 const PROBE_TIMEOUT = 500
 
-/**
- * ms a request waits for a slot under a discovered limit before it goes to the backend anyway:
- * the limit is our finding, not the user's, so it may delay a request but never fail one
- */
-export const DISCOVERED_LIMIT_WAIT = 1000
-
-/** A request waiting for a slot; cancellation takes it out of the queue. */
-class Waiter implements CancelTarget {
-  constructor (
-    private readonly queue: Waiter[],
-    private readonly cancellation: Cancellation | undefined,
-    /** Date.now() past which it gives up (queueTimeout); Infinity: never */
-    readonly deadline: number,
-    private readonly onResolve: () => void,
-    private readonly onReject: (err: Error) => void
-  ) {}
-
-  resolve (): void {
-    this.cancellation?.unwatch(this)
-    this.onResolve()
-  }
-
-  reject (err: Error): void {
-    this.cancellation?.unwatch(this)
-    this.onReject(err)
-  }
-
-  /** Leaves the queue and fails. */
-  drop (err: Error): void {
-    const index = this.queue.indexOf(this)
-    if (index !== -1) this.queue.splice(index, 1)
-    this.reject(err)
-  }
-
-  onCancel (): void {
-    this.drop(new ClientAbortedError())
-  }
-}
-
 export interface BackendClientStats {
   readonly inFlight: number
   readonly queued: number
@@ -159,8 +120,7 @@ export class BackendClient {
   readonly name: string
   private readonly idle: BackendConnection[] = []
   private readonly open = new Set<BackendConnection>()
-  private readonly waiters: Waiter[] = []
-  private inFlight = 0
+  private readonly slots: ConcurrencyLimit
   private freshAwaitingFirstByte = 0
   private retries = 0
   private connections = 0
@@ -170,28 +130,28 @@ export class BackendClient {
   private probe: Promise<boolean> | undefined
   /** the probe's answer, once it has come */
   private answeredValues: boolean | undefined
-  /** the concurrency cap in force */
-  private cap: number
-  /** maxConcurrency 'auto' on a kept-connection backend that does not say its capacity */
-  private discovery: CapacityDiscovery | undefined
-  /** ends the discovered limit's hold at the backend's known capacity */
-  private holdTimer: NodeJS.Timeout | undefined
-  /** fires at the first waiter's deadline */
-  private queueTimer: NodeJS.Timeout | undefined
 
   constructor (readonly options: BackendClientOptions) {
     this.name = formatAddress(options.address)
-    this.cap = options.maxConcurrency === 'auto' ? Infinity : options.maxConcurrency
-    if (options.maxConcurrency === 'auto' && options.keepAlive === true) this.discover()
-  }
-
-  /** The capacity the limit follows: the discovered one, else the cap (Infinity: none). */
-  get capacity (): number {
-    return this.discovery?.known ?? this.cap
+    const { maxConcurrency, queueLimit, queueTimeout } = options
+    this.slots = new ConcurrencyLimit(this.name, { cap: maxConcurrency === 'auto' ? Infinity : maxConcurrency, queueLimit, queueTimeout })
+    // keepAlive 'auto' decides after the FCGI_GET_VALUES probe, which may report FCGI_MAX_CONNS
+    if (maxConcurrency === 'auto' && options.keepAlive === true) this.slots.discover()
   }
 
   stats (): BackendClientStats {
-    return { inFlight: this.inFlight, queued: this.waiters.length, idle: this.idle.length, open: this.open.size, retries: this.retries, connections: this.connections, dirtyClosed: this.dirtyClosed, limit: this.cap, capacity: this.capacity }
+    const { slots } = this
+    return {
+      inFlight: slots.inFlight,
+      queued: slots.queued,
+      idle: this.idle.length,
+      open: this.open.size,
+      retries: this.retries,
+      connections: this.connections,
+      dirtyClosed: this.dirtyClosed,
+      limit: slots.current,
+      capacity: slots.capacity
+    }
   }
 
   /**
@@ -205,9 +165,8 @@ export class BackendClient {
     // settled, a slot is free and a kept connection is waiting.
     const wanted = this.options.keepAlive
     const keepAlive = wanted === 'auto' ? this.answeredValues : wanted
-    if (keepAlive !== undefined && this.inFlight < this.cap && this.idle.length > 0) {
-      this.inFlight++
-      return this.send(req, keepAlive, new Slot(this))
+    if (keepAlive !== undefined && this.idle.length > 0 && this.slots.tryTake()) {
+      return this.send(req, keepAlive, new Slot(this.slots))
     }
     return this.requestWaiting(req)
   }
@@ -219,14 +178,15 @@ export class BackendClient {
       this.probe ??= probeValues(this.options.address, PROBE_TIMEOUT).then((values) => {
         this.answeredValues = values !== undefined
         if (this.options.maxConcurrency === 'auto') {
-          this.cap = reportedMaxConns(values)
-          if (this.cap === Infinity && this.answeredValues) this.discover()
+          const reported = reportedMaxConns(values)
+          if (reported !== Infinity) this.slots.setCap(reported)
+          else if (this.answeredValues) this.slots.discover()
         }
         return this.answeredValues
       })
       keepAlive = await this.probe
     }
-    const waiting = this.takeSlot(req.cancellation)
+    const waiting = this.slots.take(req.cancellation)
     if (waiting !== undefined) {
       req.queueWatcher?.enterQueue()
       try {
@@ -235,7 +195,7 @@ export class BackendClient {
         req.queueWatcher?.leaveQueue()
       }
     }
-    return await this.send(req, keepAlive, new Slot(this))
+    return await this.send(req, keepAlive, new Slot(this.slots))
   }
 
   /**
@@ -255,14 +215,13 @@ export class BackendClient {
           this.retries++
         }
       }
-      const probe = this.discovery?.isProbe(this.inFlight) ?? false
       const fresh = await this.connectOrFreeIdle(req.connectTimeout ?? this.options.connectTimeout)
       if (isCancelled(req)) {
         // cancelled while connecting: the connection has carried nothing and may serve another
         this.keep(fresh)
         throw new ClientAbortedError()
       }
-      return await this.exchange(fresh, req, keepAlive, true, slot, probe)
+      return await this.exchange(fresh, req, keepAlive, true, slot)
     } catch (err) {
       slot.release()
       throw err
@@ -272,11 +231,7 @@ export class BackendClient {
   /** Closes idle connections and refuses new requests; requests in flight finish. */
   close (): void {
     this.closed = true
-    if (this.queueTimer !== undefined) clearTimeout(this.queueTimer)
-    this.queueTimer = undefined
-    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer)
-    this.holdTimer = undefined
-    for (const waiter of this.waiters.splice(0)) waiter.reject(new PoolClosedError())
+    this.slots.close()
     this.closeIdle()
   }
 
@@ -308,7 +263,7 @@ export class BackendClient {
     return connection
   }
 
-  private exchange (connection: BackendConnection, req: BackendRequest, keepAlive: boolean, fresh: boolean, slot: Slot, probe = false): Promise<FastcgiResponse> {
+  private exchange (connection: BackendConnection, req: BackendRequest, keepAlive: boolean, fresh: boolean, slot: Slot): Promise<FastcgiResponse> {
     const { options } = this
     let counted = fresh
     if (fresh) this.freshAwaitingFirstByte++
@@ -338,7 +293,7 @@ export class BackendClient {
     exchange.start()
     return exchange.head.then((response) => {
       uncount()
-      if (fresh && this.discovery !== undefined) this.freshAnswered(connection, probe)
+      if (fresh && this.slots.discovering) this.slots.freshAnswered(this.answeredConnections(connection))
       return response
     }, (err: unknown) => {
       uncount()
@@ -355,14 +310,15 @@ export class BackendClient {
 
   private keep (connection: BackendConnection): void {
     if (connection.closed) return
-    if (this.closed || this.looksShort(connection) || this.idle.length >= this.idleLimit(connection) || Date.now() - connection.openedAt >= KEEP_ALIVE_TURN) {
+    const short = this.looksShort(connection)
+    if (short) this.slots.overtaken()
+    if (this.closed || short || this.idle.length >= this.idleLimit(connection) || Date.now() - connection.openedAt >= KEEP_ALIVE_TURN) {
       connection.destroy()
       return
     }
     this.idle.push(connection)
     const { keepAliveTimeout, keepAliveLinger = KEEP_ALIVE_LINGER } = this.options
     connection.startIdleTimer(Math.min(keepAliveTimeout, keepAliveLinger))
-    this.wakeWaiter()
   }
 
   /**
@@ -388,37 +344,14 @@ export class BackendClient {
     return count
   }
 
-  private discover (): void {
-    this.discovery = new CapacityDiscovery()
-    this.cap = this.discovery.limit
-  }
-
-  /** A fresh connection's first answer: how many the backend served at once, at least. */
-  private freshAnswered (connection: BackendConnection, probe: boolean): void {
-    const discovery = this.discovery
-    if (discovery === undefined) return
-    const hold = discovery.answered(this.answeredConnections(connection), probe)
-    if (hold > 0 && this.holdTimer === undefined) {
-      this.holdTimer = setTimeout(() => {
-        this.holdTimer = undefined
-        discovery.endHold()
-        this.cap = discovery.limit
-        this.wakeWaiter()
-      }, hold)
-      this.holdTimer.unref()
-    }
-    this.cap = discovery.limit
-    this.wakeWaiter()
-  }
-
   /** How many idle connections may stay, with `returning` not counted as busy. */
   private idleLimit (returning: BackendConnection): number {
     const { keepAliveMaxIdle } = this.options
-    const known = this.capacity
+    const known = this.slots.capacity
     const capacity = Number.isFinite(known) && known > 1 ? known - 1 : keepAliveMaxIdle
     // requests that hold a slot but no connection yet (woken from the queue) will take one each
     const busy = this.open.size - this.idle.length - (this.open.has(returning) ? 1 : 0)
-    const wanted = Math.max(0, this.inFlight - busy)
+    const wanted = Math.max(0, this.slots.inFlight - busy)
     return Math.min(keepAliveMaxIdle, Math.max(capacity, wanted))
   }
 
@@ -435,90 +368,6 @@ export class BackendClient {
     this.open.delete(connection)
     const index = this.idle.indexOf(connection)
     if (index !== -1) this.idle.splice(index, 1)
-  }
-
-  private takeSlot (cancellation: Cancellation | undefined): Promise<void> | void {
-    if (cancellation?.cancelled === true) throw new ClientAbortedError()
-    if (this.inFlight < this.cap) {
-      this.inFlight++
-      return
-    }
-    if (this.waiters.length >= this.options.queueLimit) {
-      // a discovered limit delays, it never fails a request
-      if (this.discovery === undefined) throw new QueueFullError(this.name)
-      this.inFlight++
-      return
-    }
-    return new Promise<void>((resolve, reject) => {
-      const queueTimeout = this.queueWait()
-      const waiter = new Waiter(this.waiters, cancellation, queueTimeout > 0 ? Date.now() + queueTimeout : Infinity, resolve, reject)
-      cancellation?.watch(waiter)
-      this.waiters.push(waiter)
-      if (queueTimeout > 0 && this.queueTimer === undefined) this.armQueueTimer(queueTimeout)
-    })
-  }
-
-  /**
-   * One timer for the whole queue, not one per waiter: the queue is in arrival order and every
-   * waiter waits queueTimeout, so the first waiter's deadline is always the next one due.
-   */
-  private armQueueTimer (ms: number): void {
-    this.queueTimer = setTimeout(() => this.onQueueTimer(), Math.max(1, ms))
-    this.queueTimer.unref()
-  }
-
-  /** ms a request may wait for a slot: queueTimeout under maxConcurrency, DISCOVERED_LIMIT_WAIT under a discovered limit. */
-  private queueWait (): number {
-    return this.discovery === undefined ? this.options.queueTimeout : DISCOVERED_LIMIT_WAIT
-  }
-
-  private onQueueTimer (): void {
-    this.queueTimer = undefined
-    const now = Date.now()
-    const queueTimeout = this.queueWait()
-    for (let first = this.waiters[0]; first !== undefined && first.deadline <= now; first = this.waiters[0]) {
-      if (this.discovery === undefined) {
-        first.drop(new QueueTimeoutError(this.name, queueTimeout))
-      } else {
-        // past the discovered limit: it goes to the backend's own queue, as with no limit
-        this.waiters.shift()
-        this.inFlight++
-        first.resolve()
-      }
-    }
-    const next = this.waiters[0]
-    if (next !== undefined && next.deadline !== Infinity) this.armQueueTimer(next.deadline - now)
-  }
-
-  /** Internal to Slot. */
-  freeSlot (): void {
-    this.inFlight--
-    this.wakeWaiter()
-  }
-
-  private wakeWaiter (): void {
-    while (this.inFlight < this.cap && this.waiters.length > 0) {
-      const waiter = this.waiters.shift() as Waiter
-      this.inFlight++
-      waiter.resolve()
-    }
-    if (this.waiters.length === 0 && this.queueTimer !== undefined) {
-      clearTimeout(this.queueTimer)
-      this.queueTimer = undefined
-    }
-  }
-}
-
-/** One request's place under the concurrency cap: given back exactly once. */
-class Slot {
-  private held = true
-  constructor (private readonly client: BackendClient) {}
-
-  release (): void {
-    if (this.held) {
-      this.held = false
-      this.client.freeSlot()
-    }
   }
 }
 

@@ -13,12 +13,13 @@
 // its capacity is at least c + 1. That lower bound (`known`) only grows.
 //
 // The limit is `known` plus room to find more: twice `known` at first (slow start), then one
-// above it (a probe) from time to time. A probe that is answered without raising `known` means
-// the backend had no more to give: the limit holds at `known` for a while (1 s, doubling up to
-// 16 s while probes keep failing), so that in the steady state every request reuses a kept
-// connection and none waits in the backend's accept queue.
+// above it. Going beyond the capacity shows too: a fresh connection waits in the backend's
+// accept queue while a kept connection that was given its request later finishes first (it was
+// overtaken). Then the limit holds at `known` for a while (1 s, doubling up to 16 s while that
+// keeps happening, back to 1 s when more capacity is found), so that in the steady state every
+// request reuses a kept connection and none waits in the backend's accept queue.
 
-/** ms the limit holds at `known` after the first failed probe */
+/** ms the limit holds at `known` after the first overtaking */
 export const FIRST_HOLD = 1000
 /** ms the hold never exceeds */
 export const MAX_HOLD = 16_000
@@ -40,23 +41,19 @@ export class CapacityDiscovery {
     }
   }
 
-  /** Whether a request sent now with `inFlight` requests in flight (itself included) looks for more capacity. */
-  isProbe (inFlight: number): boolean {
-    return inFlight > this.known
+  /** A fresh connection got its first answer while `othersAnswered` other connections of ours were open and answered. */
+  answered (othersAnswered: number): void {
+    if (othersAnswered + 1 <= this.known) return
+    this.known = othersAnswered + 1
+    this.hold = FIRST_HOLD
   }
 
   /**
-   * A fresh connection got its first answer while `othersAnswered` other connections of ours
-   * were open and answered. `probe`: it was sent beyond `known` (see isProbe).
-   * Returns ms to hold the limit at `known` (the caller calls endHold then), or 0.
+   * A fresh connection was overtaken: the backend had no worker for it. Returns ms to hold the
+   * limit at `known` (the caller calls endHold then), or 0 when it holds there already.
    */
-  answered (othersAnswered: number, probe: boolean): number {
-    if (othersAnswered + 1 > this.known) {
-      this.known = othersAnswered + 1
-      if (this.phase === 'probing') this.hold = FIRST_HOLD
-      return 0
-    }
-    if (!probe || this.phase === 'holding') return 0
+  overtaken (): number {
+    if (this.phase === 'holding') return 0
     this.phase = 'holding'
     const ms = this.hold
     this.hold = Math.min(MAX_HOLD, this.hold * 2)

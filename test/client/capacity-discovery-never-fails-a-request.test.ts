@@ -4,7 +4,7 @@
 import t from 'tap'
 import { startFaultServer } from '../helpers/fault-server'
 import { makeClient, readWhole, responder } from '../helpers/backend-client'
-import { DISCOVERED_LIMIT_WAIT } from '../../plugin/client/backend-client'
+import { DISCOVERED_LIMIT_WAIT } from '../../plugin/client/concurrency-limit'
 
 /** A backend that holds every answer until release(): it never shows more than one at once. */
 async function heldBackend (t: Parameters<typeof startFaultServer>[0]): Promise<{ server: Awaited<ReturnType<typeof startFaultServer>>, release: () => void }> {
