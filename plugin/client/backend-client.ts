@@ -323,10 +323,11 @@ export class BackendClient {
 
   /**
    * A fresh connection of ours still waits for a worker: `returning` is closed to give it one,
-   * once the fresh one has been overtaken (it waits, though `returning` was given its request
-   * later and is done). Before that it may be in a worker's hands already: closing would cost
-   * a reconnect for nothing, and its answer while `returning` is open is how a discovered
-   * capacity grows.
+   * once the fresh one has been overtaken: it was given its request before `returning` was,
+   * and has waited more than twice as long as `returning` took (plus 1 ms), so it is not just
+   * a slower request or one whose worker is still accepting it. Before that, closing would
+   * cost a reconnect for nothing, and its answer while `returning` is open is how a
+   * discovered capacity grows.
    */
   private looksShort (returning: BackendConnection): boolean {
     if (this.freshAwaitingFirstByte === 0) return false
@@ -334,7 +335,9 @@ export class BackendClient {
     for (const connection of this.open) {
       if (!connection.answered && connection.attached && connection.attachedAt < oldestWaiting) oldestWaiting = connection.attachedAt
     }
-    return oldestWaiting < returning.attachedAt
+    if (oldestWaiting >= returning.attachedAt) return false
+    const now = performance.now()
+    return now - oldestWaiting > 2 * (now - returning.attachedAt) + 1
   }
 
   /** Open connections the backend has answered on, but `except`: each holds one of its workers. */

@@ -16,9 +16,6 @@ import { PrematureCloseError, ProtocolError, StaleRecordError } from '../errors'
 /** The highest request id; FastCGI ids are 16 bits and 0 is for management records. */
 const MAX_REQUEST_ID = 0xffff
 
-/** Orders requests by when they were put on a connection, across all connections. */
-let attachCounter = 0
-
 export interface RecordSink {
   onStdout (chunk: Buffer): void
   onStderr (chunk: Buffer): void
@@ -38,7 +35,7 @@ export class BackendConnection {
   requestId = 0
   /** The backend has answered on it: a worker took it (and a prefork worker keeps it until close). */
   answered = false
-  /** When its last request was put on it, in the order of attachCounter. */
+  /** performance.now() when its last request was put on it */
   attachedAt = 0
   /** Date.now() when it was opened */
   readonly openedAt = Date.now()
@@ -72,7 +69,7 @@ export class BackendConnection {
   /** Puts a request on the connection; returns the request id it must use. */
   attach (sink: RecordSink): number {
     this.idleSince = -1
-    this.attachedAt = ++attachCounter
+    this.attachedAt = performance.now()
     this.sink = sink
     this.requestId = this.requestId >= MAX_REQUEST_ID ? 1 : this.requestId + 1
     return this.requestId
