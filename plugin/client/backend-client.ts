@@ -90,7 +90,7 @@ export type KeepAlive = boolean | 'auto'
 export const KEEP_ALIVE_LINGER = 100
 
 /** ms a kept connection serves before it gives its worker back to the backend's accept queue */
-export const KEEP_ALIVE_TURN = 250
+export const KEEP_ALIVE_TURN = 100
 
 export interface QueueWatcher {
   enterQueue (): void
