@@ -127,6 +127,14 @@ class PendingBytes {
     this.bytes += chunk.length
   }
 
+  /** Each of them as received (no copy); empties the list. */
+  takeEach (): Buffer[] {
+    const { chunks } = this
+    this.chunks = []
+    this.bytes = 0
+    return chunks
+  }
+
   /** All of them as one buffer (no copy for a single chunk); empties the list. */
   take (): Buffer {
     const { chunks } = this
@@ -334,7 +342,8 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
   }
 
   private flushPending (): void {
-    if (this.pending.bytes > 0 && this.body !== undefined) this.pushBody(this.pending.take())
+    // chunk by chunk: a large body is never copied together on its way through
+    if (this.pending.bytes > 0 && this.body !== undefined) for (const chunk of this.pending.takeEach()) this.pushBody(chunk)
   }
 
   onStderr (chunk: Buffer): void {
