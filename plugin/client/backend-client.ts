@@ -1,6 +1,6 @@
-// All connections to one backend address: kept connections (FCGI_KEEP_CONN) for reuse, a
-// concurrency cap with a bounded, timed wait queue, and the one retry that makes php-fpm's
-// worker recycling invisible to clients.
+// All connections to one backend address: kept connections (FCGI_KEEP_CONN) for reuse, the
+// slots of its concurrency limit (ConcurrencyLimit: a cap, or the capacity the backend is
+// seen to serve), and the one retry that makes php-fpm's worker recycling invisible to clients.
 //
 // Kept connections are dangerous with prefork backends (php-fpm, php-cgi): each one pins a
 // worker, and the backend is often shared (several gateway processes, lighttpd, a cron job on
@@ -12,9 +12,9 @@
 // - idle connections never exceed keepAliveMaxIdle, nor, when the backend's capacity is known
 //   (maxConcurrency or its FCGI_MAX_CONNS), capacity - 1, beyond what requests already
 //   holding a slot will take: a burst's connections do not all stay;
-// - the backend looks short (a fresh connection of ours still waits for its first byte, or a
+// - the backend looks short (a fresh connection of ours was overtaken, see looksShort, or a
 //   connect is refused as overloaded or times out): connections coming back are closed, and
-//   so are the idle ones, which frees the workers the waiting connection needs;
+//   on a failed connect so are the idle ones, which frees the workers the waiting one needs;
 // - an idle connection is always used before a new one is opened, newest first, so that the
 //   oldest ones time out;
 // - a connection open for KEEP_ALIVE_TURN is closed when it comes back, busy or not: under
