@@ -53,6 +53,8 @@ export interface BackendClientOptions {
    * it (the effective idle time is the smaller of this and keepAliveTimeout); default 100
    */
   readonly keepAliveLinger?: number
+  /** ms a kept connection serves before it is closed on its return, busy or not; default KEEP_ALIVE_TURN */
+  readonly keepAliveTurn?: number
   /**
    * requests in flight at once (php-fpm: pm.max_children); Infinity = no cap; 'auto': the
    * backend's FCGI_MAX_CONNS where the keepAlive 'auto' probe gets one, else no cap
@@ -312,7 +314,7 @@ export class BackendClient {
     if (connection.closed) return
     const short = this.looksShort(connection)
     if (short) this.slots.overtaken()
-    if (this.closed || short || this.idle.length >= this.idleLimit(connection) || Date.now() - connection.openedAt >= KEEP_ALIVE_TURN) {
+    if (this.closed || short || this.idle.length >= this.idleLimit(connection) || Date.now() - connection.openedAt >= (this.options.keepAliveTurn ?? KEEP_ALIVE_TURN)) {
       connection.destroy()
       return
     }

@@ -13,7 +13,7 @@ import { KEEP_ALIVE_TURN } from '../../plugin/client/backend-client'
 t.test('a second client is served while the first keeps both php-fpm workers busy', { skip: !hasPhpFpm() && 'php-fpm missing' }, async (t) => {
   const fpm = await startPhpFpm(t, { children: 2 })
   const hello = responder(join(PHP_FIXTURES, 'hello.php'))
-  const busy = makeClient(t, fpm.address, { keepAlive: true, maxConcurrency: 2, keepAliveLinger: 60_000 })
+  const busy = makeClient(t, fpm.address, { keepAlive: true, maxConcurrency: 2, keepAliveLinger: 60_000, keepAliveTurn: KEEP_ALIVE_TURN })
   let stop = false
   let served = 0
   // four loops on two slots, each sending its next request the moment the last one is
@@ -29,7 +29,7 @@ t.test('a second client is served while the first keeps both php-fpm workers bus
   t.ok(served >= 200, 'the first client has both workers under continuous load')
 
   t.comment(JSON.stringify(busy.stats()))
-  const other = makeClient(t, fpm.address, { keepAlive: true, maxConcurrency: 2, readTimeout: 5000 })
+  const other = makeClient(t, fpm.address, { keepAlive: true, maxConcurrency: 2, readTimeout: 5000, keepAliveTurn: KEEP_ALIVE_TURN })
   for (let i = 0; i < 3; i++) {
     const started = Date.now()
     const answer = await readWhole(await other.request(hello))

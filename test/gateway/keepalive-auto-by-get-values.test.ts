@@ -7,6 +7,7 @@ import Fastify from 'fastify'
 import fastcgi from '../../plugin'
 import { buildCApp, hasLibfcgi, startCApp } from '../helpers/libfcgi'
 import { PHP_FIXTURES, hasPhpFpm, startPhpFpm } from '../helpers/php'
+import { KEEP_ALIVE_TURN } from '../../plugin/client/backend-client'
 
 /** Counts connections the process opens to `path` while `run` runs. */
 async function countConnects (path: string, run: () => Promise<void>): Promise<number> {
@@ -47,9 +48,12 @@ t.test('php-fpm answers FCGI_GET_VALUES: connections are kept', { skip: !hasPhpF
   await app.register(fastcgi, { documentRoot: PHP_FIXTURES, server: { '.php': [fpm.options] } })
   const statuses: number[] = []
   const socketPath = (fpm.address.kind === 'unix' ? fpm.address.path : '')
+  const started = Date.now()
   const connects = await countConnects(socketPath, async () => {
     for (let i = 0; i < 20; i++) statuses.push((await app.inject('/hello.php')).statusCode)
   })
+  // a kept connection also ends after each KEEP_ALIVE_TURN (a slow machine may see a few)
+  const turns = Math.floor((Date.now() - started) / KEEP_ALIVE_TURN)
   t.same([...new Set(statuses)], [200])
-  t.ok(connects <= 3, `kept connections served 20 requests (${connects} connects, the probe included)`)
+  t.ok(connects <= 3 + turns, `kept connections served 20 requests (${connects} connects, the probe included, in ${turns} turns)`)
 })

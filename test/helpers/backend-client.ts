@@ -16,6 +16,9 @@ export function makeClient (t: TeardownHost, address: BackendAddress, overrides:
     keepAlive: true,
     keepAliveMaxIdle: 16,
     keepAliveTimeout: 10_000,
+    // tests that count connections over several requests must not meet a turn on a slow
+    // machine; the turn has its own test (kept-connections-take-turns), with the default
+    keepAliveTurn: 60_000,
     maxConcurrency: Infinity,
     queueLimit: 1000,
     queueTimeout: 0,
