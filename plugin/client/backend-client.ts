@@ -314,7 +314,7 @@ export class BackendClient {
     if (connection.closed) return
     const short = this.looksShort(connection)
     if (short) this.slots.overtaken()
-    if (this.closed || short || this.idle.length >= this.idleLimit(connection) || Date.now() - connection.openedAt >= (this.options.keepAliveTurn ?? KEEP_ALIVE_TURN)) {
+    if (this.closed || short || this.idle.length >= this.idleLimit(connection) || performance.now() - connection.openedAt >= (this.options.keepAliveTurn ?? KEEP_ALIVE_TURN)) {
       connection.destroy()
       return
     }

@@ -121,8 +121,7 @@ export class ConcurrencyLimit {
     const discovery = this.discovery
     if (discovery === undefined) return
     discovery.answered(othersAnswered)
-    this.cap = discovery.limit
-    this.wake()
+    this.follow(discovery)
   }
 
   /** A fresh connection was overtaken by a later request on a kept one: the backend had no worker for it. */
@@ -130,15 +129,20 @@ export class ConcurrencyLimit {
     const discovery = this.discovery
     if (discovery === undefined) return
     const hold = discovery.overtaken()
-    this.cap = discovery.limit
+    this.follow(discovery)
     if (hold === 0 || this.holdTimer !== undefined) return
     this.holdTimer = setTimeout(() => {
       this.holdTimer = undefined
       discovery.endHold()
-      this.cap = discovery.limit
-      this.wake()
+      this.follow(discovery)
     }, hold)
     this.holdTimer.unref()
+  }
+
+  /** The cap becomes the discovered limit; waiters that now fit go (none when it fell). */
+  private follow (discovery: CapacityDiscovery): void {
+    this.cap = discovery.limit
+    this.wake()
   }
 
   /** The hot path: a slot at once, or false. */

@@ -37,8 +37,8 @@ export class BackendConnection {
   answered = false
   /** performance.now() when its last request was put on it */
   attachedAt = 0
-  /** Date.now() when it was opened */
-  readonly openedAt = Date.now()
+  /** performance.now() when it was opened */
+  readonly openedAt = performance.now()
   private sink: RecordSink | undefined
   /** END_REQUEST came in the read being decoded: nothing may follow it in that read. */
   private endedInRead = false

@@ -8,8 +8,11 @@ import type { PoolSnapshot } from './stats'
 import type { BackendInfo } from './types'
 import type { BackendClientStats } from '../client/backend-client'
 
+/** The figures of one process's BackendClient that the status shows. */
+export type ClientFigures = Pick<BackendClientStats, 'retries' | 'dirtyClosed' | 'connections' | 'limit' | 'capacity'>
+
 /** A process's connection counters (its BackendClient), by process address. */
-export type ClientCounters = ReadonlyMap<string, Pick<BackendClientStats, 'retries' | 'dirtyClosed' | 'connections' | 'limit' | 'capacity'>>
+export type ClientCounters = ReadonlyMap<string, ClientFigures>
 
 export interface HistogramReport {
   readonly count: number
@@ -106,12 +109,12 @@ function backendReport (backend: string, address: string | null, load: number, s
   }
 }
 
-/** One entry per mapping key (configuration order), each with its backends and their processes. */
 /** JSON has no Infinity: an unbounded figure is null. */
 function finiteOrNull (value: number | undefined): number | null {
   return value !== undefined && Number.isFinite(value) ? value : null
 }
 
+/** One entry per mapping key (configuration order), each with its backends and their processes. */
 export function statusReport (pool: PoolSnapshot, metrics: MetricsSnapshot, clients: ClientCounters): StatusReport {
   const mappingKeys: string[] = []
   for (const host of pool.hosts) for (const key of host.mappingKeys) if (!mappingKeys.includes(key)) mappingKeys.push(key)
@@ -215,8 +218,7 @@ export function statusPrometheus (pool: PoolSnapshot, metrics: MetricsSnapshot, 
       lines.push(`fastcgi_backend_respawns_total${labels({ backend: host.name, process: String(proc.id), address: proc.address })} ${respawns}`)
     }
   }
-  type Counters = ClientCounters extends ReadonlyMap<string, infer C> ? C : never
-  const perClient = (name: string, type: 'counter' | 'gauge', help: string, pick: (counters: Counters) => number): void => {
+  const perClient = (name: string, type: 'counter' | 'gauge', help: string, pick: (counters: ClientFigures) => number): void => {
     family(name, type, help)
     for (const host of pool.hosts) {
       for (const proc of host.procs) {
