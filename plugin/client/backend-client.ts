@@ -22,11 +22,17 @@
 //   lasts, and another client's connection would wait in the accept queue until it timed out.
 //   Its worker takes the oldest connection waiting, whoever's it is; the price is one connect
 //   per connection per turn.
+//
+// keepAlive 'auto' asks the backend FCGI_GET_VALUES first (probe-values). One that answers
+// (php-fpm, php-cgi, Go) reads a kept connection again as soon as a request ends; libfcgi,
+// which answers only a padded question, may not (its threaded accept pattern), so its
+// connections are reused only once a worker shows it reads them (reading-check).
 import type { Readable } from 'node:stream'
 import type { BackendAddress } from './address'
 import { formatAddress } from './address'
 import { connectSocket } from './connect'
 import { probeValues } from './probe-values'
+import { ReadingCheck } from './reading-check'
 import { ConcurrencyLimit, Slot } from './concurrency-limit'
 import { BackendConnection } from './connection'
 import { FastcgiExchange, isReplayable } from './exchange'
@@ -43,7 +49,10 @@ export interface BackendClientOptions {
   readonly readTimeout: number
   /** ms the backend may refuse to take request data; 0 = none */
   readonly writeTimeout: number
-  /** reuse connections; 'auto': only when the backend answers FCGI_GET_VALUES (see probe-values) */
+  /**
+   * reuse connections; 'auto': when the backend answers FCGI_GET_VALUES (see probe-values), and
+   * for libfcgi (which answers only a padded one) once a worker has shown it reads the connection
+   */
   readonly keepAlive: KeepAlive
   readonly keepAliveMaxIdle: number
   /** ms an idle kept connection stays open at most */
@@ -102,6 +111,12 @@ export interface QueueWatcher {
 /** ms the FCGI_GET_VALUES probe of keepAlive: 'auto' waits for an answer */
 const PROBE_TIMEOUT = 500
 
+/**
+ * What keepAlive 'auto' found: reuse (true), none (false), or reuse of a connection only after
+ * a worker answers FCGI_GET_VALUES on it while it is idle ('ask': libfcgi).
+ */
+type KeepAliveMode = boolean | 'ask'
+
 export interface BackendClientStats {
   readonly inFlight: number
   readonly queued: number
@@ -129,9 +144,15 @@ export class BackendClient {
   private dirtyClosed = 0
   private closed = false
   /** keepAlive 'auto' resolved by the probe, once per client */
-  private probe: Promise<boolean> | undefined
-  /** the probe's answer, once it has come */
-  private answeredValues: boolean | undefined
+  private probe: Promise<KeepAliveMode> | undefined
+  /** what the probe found, once it has come */
+  private probedMode: KeepAliveMode | undefined
+  /** mode 'ask': the returning connections not yet answered, and the requests waiting for them */
+  private readonly readingCheck = new ReadingCheck((connection) => this.keepAnswered(connection), () => {
+    // libfcgi's threaded accept: a connection per request, and no cap (its threads take any)
+    this.probedMode = false
+    if (this.options.maxConcurrency === 'auto') this.slots.stopDiscovering()
+  })
 
   constructor (readonly options: BackendClientOptions) {
     this.name = formatAddress(options.address)
@@ -165,28 +186,27 @@ export class BackendClient {
     if (this.closed) return Promise.reject(new PoolClosedError())
     // The hot path, with no await before the request is written: the keep-alive question is
     // settled, a slot is free and a kept connection is waiting.
-    const wanted = this.options.keepAlive
-    const keepAlive = wanted === 'auto' ? this.answeredValues : wanted
-    if (keepAlive !== undefined && this.idle.length > 0 && this.slots.tryTake()) {
-      return this.send(req, keepAlive, new Slot(this.slots))
+    const settled = this.options.keepAlive !== 'auto' || this.probedMode !== undefined
+    if (settled && this.idle.length > 0 && this.slots.tryTake()) {
+      return this.send(req, new Slot(this.slots))
     }
     return this.requestWaiting(req)
   }
 
   /** What `request` does when it must wait: for the probe, then for a slot. */
   private async requestWaiting (req: BackendRequest): Promise<FastcgiResponse> {
-    let keepAlive = this.options.keepAlive
-    if (keepAlive === 'auto') {
+    if (this.options.keepAlive === 'auto') {
       this.probe ??= probeValues(this.options.address, PROBE_TIMEOUT).then((values) => {
-        this.answeredValues = values !== undefined
+        // silent: libfcgi (see the header comment), unless it did not answer at all
+        this.probedMode = values === undefined ? 'ask' : true
         if (this.options.maxConcurrency === 'auto') {
           const reported = reportedMaxConns(values)
           if (reported !== Infinity) this.slots.setCap(reported)
-          else if (this.answeredValues) this.slots.discover()
+          else this.slots.discover()
         }
-        return this.answeredValues
+        return this.probedMode
       })
-      keepAlive = await this.probe
+      await this.probe
     }
     const waiting = this.slots.take(req.cancellation)
     if (waiting !== undefined) {
@@ -197,21 +217,25 @@ export class BackendClient {
         req.queueWatcher?.leaveQueue()
       }
     }
-    return await this.send(req, keepAlive, new Slot(this.slots))
+    return await this.send(req, new Slot(this.slots))
   }
 
   /**
    * Holding a slot: sends on a kept connection when one is idle (once more on a fresh one if it
    * turns out stale), else on a fresh one. The slot goes back when no response comes.
    */
-  private async send (req: BackendRequest, keepAlive: boolean, slot: Slot): Promise<FastcgiResponse> {
+  private async send (req: BackendRequest, slot: Slot): Promise<FastcgiResponse> {
     try {
       // a request cancelled before it starts never starts: no connection taken, nothing written
       if (isCancelled(req)) throw new ClientAbortedError()
-      const idle = this.takeIdle()
+      const idle = this.takeIdle() ?? await this.readingCheck.next()
+      if (idle !== undefined && isCancelled(req)) {
+        this.keepAnswered(idle)
+        throw new ClientAbortedError()
+      }
       if (idle !== undefined) {
         try {
-          return await this.exchange(idle, req, keepAlive, false, slot)
+          return await this.exchange(idle, req, false, slot)
         } catch (err) {
           if (!(err instanceof StaleConnectionError)) throw err
           this.retries++
@@ -223,7 +247,7 @@ export class BackendClient {
         this.keep(fresh)
         throw new ClientAbortedError()
       }
-      return await this.exchange(fresh, req, keepAlive, true, slot)
+      return await this.exchange(fresh, req, true, slot)
     } catch (err) {
       slot.release()
       throw err
@@ -255,6 +279,7 @@ export class BackendClient {
 
   private closeIdle (): void {
     for (const connection of this.idle.splice(0)) connection.destroy()
+    this.readingCheck.close()
   }
 
   private async connect (timeout: number): Promise<BackendConnection> {
@@ -265,7 +290,7 @@ export class BackendClient {
     return connection
   }
 
-  private exchange (connection: BackendConnection, req: BackendRequest, keepAlive: boolean, fresh: boolean, slot: Slot): Promise<FastcgiResponse> {
+  private exchange (connection: BackendConnection, req: BackendRequest, fresh: boolean, slot: Slot): Promise<FastcgiResponse> {
     const { options } = this
     let counted = fresh
     if (fresh) this.freshAwaitingFirstByte++
@@ -279,7 +304,8 @@ export class BackendClient {
       role: req.role,
       params: req.params,
       body: req.body,
-      keepConn: keepAlive,
+      // read when the request is written: keepAlive 'auto' may have changed while it waited
+      keepConn: this.options.keepAlive === 'auto' ? this.probedMode !== false : this.options.keepAlive,
       readTimeout: req.readTimeout ?? options.readTimeout,
       writeTimeout: req.writeTimeout ?? options.writeTimeout,
       headerLimit: options.headerLimit,
@@ -318,9 +344,23 @@ export class BackendClient {
       connection.destroy()
       return
     }
-    this.idle.push(connection)
+    // keepAlive 'auto' on libfcgi: ask (reading-check), unless its threads were seen not to read
+    const ask = this.options.keepAlive === 'auto' && this.probedMode !== true
+    if (ask && this.probedMode !== 'ask') {
+      connection.destroy()
+      return
+    }
     const { keepAliveTimeout, keepAliveLinger = KEEP_ALIVE_LINGER } = this.options
     connection.startIdleTimer(Math.min(keepAliveTimeout, keepAliveLinger))
+    if (ask) this.readingCheck.ask(connection)
+    else this.idle.push(connection)
+  }
+
+  /** A libfcgi connection whose worker answered while it was idle: it may serve again. */
+  private keepAnswered (connection: BackendConnection): void {
+    // its linger has run since it came back; others may have filled the idle places meanwhile
+    if (this.closed || this.idle.length >= this.idleLimit(connection)) connection.destroy()
+    else this.idle.push(connection)
   }
 
   /**
@@ -370,6 +410,7 @@ export class BackendClient {
 
   private forget (connection: BackendConnection): void {
     if (connection.unclean) this.dirtyClosed++
+    this.readingCheck.gone(connection)
     this.open.delete(connection)
     const index = this.idle.indexOf(connection)
     if (index !== -1) this.idle.splice(index, 1)

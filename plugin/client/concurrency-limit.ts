@@ -116,6 +116,16 @@ export class ConcurrencyLimit {
     this.cap = this.discovery.limit
   }
 
+  /** The capacity is no longer to be found (each request gets a connection of its own again): back to the configured cap. */
+  stopDiscovering (): void {
+    if (this.discovery === undefined) return
+    this.discovery = undefined
+    clearTimeout(this.holdTimer)
+    this.holdTimer = undefined
+    this.cap = this.options.cap
+    this.wake()
+  }
+
   /** A fresh connection's first answer came while `othersAnswered` other answered connections were open. */
   freshAnswered (othersAnswered: number): void {
     const discovery = this.discovery

@@ -10,7 +10,7 @@
 // partial one). Any byte while idle, any byte after END_REQUEST, and any record for another
 // id make it unclean: it is closed and never reused, and the client counts it.
 import type net from 'node:net'
-import { RecordDecoder, RecordType, parseEndRequestBody } from '../protocol'
+import { NULL_REQUEST_ID, RecordDecoder, RecordType, parseEndRequestBody } from '../protocol'
 import { PrematureCloseError, ProtocolError, StaleRecordError } from '../errors'
 
 /** The highest request id; FastCGI ids are 16 bits and 0 is for management records. */
@@ -31,6 +31,8 @@ export class BackendConnection {
   closed = false
   /** Bytes came that belonged to no request in progress: closed for that reason. */
   unclean = false
+  /** Closed because it stayed idle for its whole idle time. */
+  idleExpired = false
   /** The id of the request in progress (or of the last one). */
   requestId = 0
   /** The backend has answered on it: a worker took it (and a prefork worker keeps it until close). */
@@ -46,6 +48,10 @@ export class BackendConnection {
   private reading = false
   /** Told at the end of the current read when the connection is clean (see release). */
   private onClean: (() => void) | undefined
+  /** Told once the backend answers the FCGI_GET_VALUES of askWhileIdle(). */
+  private onIdleAnswer: (() => void) | undefined
+  /** That answer's record has come (the read that carried it must end with it). */
+  private idleAnswered = false
   private idleTimer: NodeJS.Timeout | undefined
   private idleMs = 0
   /** Date.now() when the connection last went idle; -1 while a request is on it */
@@ -102,6 +108,18 @@ export class BackendConnection {
     if (this.idleTimer === undefined) this.armIdleTimer(ms)
   }
 
+  /**
+   * Idle, sends `question` (an FCGI_GET_VALUES) and tells `onAnswer` when its answer comes:
+   * a worker is reading this connection again. The answer is the one thing the backend may
+   * send while idle; any other byte, or a byte after it, closes the connection as unclean.
+   */
+  askWhileIdle (question: Buffer, onAnswer: () => void): void {
+    if (this.closed || this.sink !== undefined) return
+    this.onIdleAnswer = onAnswer
+    this.idleAnswered = false
+    this.socket.write(question)
+  }
+
   /** ms this connection has been idle (0 while a request is on it). */
   idleFor (now: number): number {
     return this.idleSince < 0 ? 0 : now - this.idleSince
@@ -114,8 +132,9 @@ export class BackendConnection {
   private onData (chunk: Buffer): void {
     const sink = this.sink
     if (sink === undefined) {
-      // nothing is owed to us while idle: whatever this is, it is not for the next request
-      this.failUnclean(new StaleRecordError(`${this.name} sent ${chunk.length} bytes with no request in progress`))
+      if (this.onIdleAnswer !== undefined) this.readIdleAnswer(chunk)
+      // nothing else is owed to us while idle: whatever this is, it is not for the next request
+      else this.failUnclean(new StaleRecordError(`${this.name} sent ${chunk.length} bytes with no request in progress`))
       return
     }
     this.answered = true
@@ -137,6 +156,25 @@ export class BackendConnection {
     if (onClean !== undefined && !this.closed) onClean()
   }
 
+  private readIdleAnswer (chunk: Buffer): void {
+    try {
+      this.decoder.push(chunk)
+    } catch (err) {
+      this.failUnclean(err instanceof Error ? err : new StaleRecordError(String(err)))
+      return
+    }
+    const onAnswer = this.onIdleAnswer
+    // the answer may come in more than one read
+    if (!this.idleAnswered || onAnswer === undefined) return
+    if (!this.decoder.idle) {
+      this.failUnclean(new StaleRecordError(`${this.name} sent more than an FCGI_GET_VALUES answer while idle`))
+      return
+    }
+    this.onIdleAnswer = undefined
+    this.idleAnswered = false
+    onAnswer()
+  }
+
   private armIdleTimer (ms: number): void {
     this.idleTimer = setTimeout(() => this.onIdleTimer(), ms)
     this.idleTimer.unref()
@@ -148,7 +186,10 @@ export class BackendConnection {
     if (this.idleSince < 0) return
     const left = this.idleSince + this.idleMs - Date.now()
     if (left > 0) this.armIdleTimer(left)
-    else this.destroy()
+    else {
+      this.idleExpired = true
+      this.destroy()
+    }
   }
 
   private stopIdleTimer (): void {
@@ -160,10 +201,16 @@ export class BackendConnection {
 
   private onRecord (type: number, requestId: number, content: Buffer): void {
     const sink = this.sink
+    if (sink === undefined && this.onIdleAnswer !== undefined && !this.idleAnswered && requestId === NULL_REQUEST_ID &&
+      (type === RecordType.GET_VALUES_RESULT || type === RecordType.UNKNOWN_TYPE)) {
+      this.idleAnswered = true
+      return
+    }
     if (sink === undefined || this.endedInRead) {
       throw new StaleRecordError(`${this.name} sent a record (type ${type}) after the end of request ${this.requestId}`)
     }
-    // management records (id 0) are only ever asked for on a probe connection of their own
+    // management records (id 0) are only asked for on a probe connection of their own or while
+    // idle (askWhileIdle): during a request they are not the request's
     if (type === RecordType.GET_VALUES_RESULT || type === RecordType.UNKNOWN_TYPE) return
     if (requestId !== this.requestId) {
       throw new StaleRecordError(`${this.name} sent a record (type ${type}) for request id ${requestId} during request ${this.requestId}`)
@@ -197,6 +244,7 @@ export class BackendConnection {
     if (this.closed) return
     this.closed = true
     this.onClean = undefined
+    this.onIdleAnswer = undefined
     this.stopIdleTimer()
     this.socket.destroy()
     const sink = this.sink

@@ -47,7 +47,8 @@ function connectCode (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-function paddedGetValues (names: readonly string[]): Buffer {
+/** FCGI_GET_VALUES for `names`, padded to a multiple of 8 bytes: every FastCGI library answers it. */
+export function paddedGetValues (names: readonly string[]): Buffer {
   const content = encodeNameValuePairs(names.map((name) => [name, ''] as const))
   return encodeRecord(RecordType.GET_VALUES, NULL_REQUEST_ID, content, 8 - (content.length % 8))
 }

@@ -51,8 +51,10 @@ export interface FastcgiHostOptions {
   upgrade?: boolean
   /**
    * Beyond lighttpd: reuse connections (FCGI_KEEP_CONN). Default 'auto': reuse when the backend
-   * answers FCGI_GET_VALUES (php-fpm, php-cgi, Go); libfcgi does not answer, and its
-   * multithreaded accept pattern stalls on kept connections, so it gets one per request.
+   * answers FCGI_GET_VALUES (php-fpm, php-cgi, Go); libfcgi answers only a padded one, and its
+   * multithreaded accept pattern may not read a kept connection again, so a libfcgi connection
+   * is reused only once its worker answers FCGI_GET_VALUES on it after each request (the first
+   * one left unanswered turns reuse off for that backend).
    */
   keepAlive?: boolean | 'auto'
   /** Idle kept connections per backend. Default 16. */

@@ -83,6 +83,11 @@ export interface FaultServerOptions extends ListenOptions, FaultBehaviour {
   deliverOn?: 'stdin' | 'params'
   /** Answers to FCGI_GET_VALUES (only the names asked for). Default MAX_CONNS 100, MAX_REQS 100, MPXS_CONNS 0. */
   values?: Record<string, string>
+  /**
+   * As libfcgi: the unpadded FCGI_GET_VALUES probe of keepAlive 'auto' gets no answer, and an
+   * FCGI_GET_VALUES on a connection that carries requests is handed to this instead of answered.
+   */
+  valuesOnConnection?: (conn: FaultConnection) => void | Promise<void>
 }
 
 /** A running fault server. Events: 'connection' (conn), 'request' (req, conn), 'abort' (req, conn), 'scriptError' (err). */
@@ -141,6 +146,8 @@ export async function startFaultServer (t: TeardownHost, opts: FaultServerOption
       socket.once('data', (first: Buffer) => {
         const length = first.length >= 8 ? first.readUInt16BE(4) : -1
         if (first[1] === RecordType.GET_VALUES && first.readUInt16BE(2) === 0 && first.length === 8 + length + (first[6] as number)) {
+          // libfcgi waits for padding that an unpadded record never brings
+          if (opts.valuesOnConnection !== undefined && first[6] === 0) return
           const asked = decodeNameValuePairs(first.subarray(8, 8 + length)).map(([name]) => name)
           socket.write(encodeRecord(RecordType.GET_VALUES_RESULT, 0, encodeNameValuePairs(Object.entries(values).filter(([name]) => asked.includes(name)))))
           // a connection that goes on after its GET_VALUES is a real one
@@ -157,6 +164,7 @@ export async function startFaultServer (t: TeardownHost, opts: FaultServerOption
       const conn = makeConnection(socket, index, {
         deliverOn: opts.deliverOn ?? 'stdin',
         values,
+        valuesOnConnection: opts.valuesOnConnection,
         onRequest: (req) => { requests.push(req); emitter.emit('request', req, conn) },
         onAbort: (req) => { emitter.emit('abort', req, conn) }
       })
@@ -230,6 +238,7 @@ export async function startFaultServer (t: TeardownHost, opts: FaultServerOption
 interface ConnectionHooks {
   deliverOn: 'stdin' | 'params'
   values: Record<string, string>
+  valuesOnConnection: ((conn: FaultConnection) => void | Promise<void>) | undefined
   onRequest: (req: FaultRequest) => void
   onAbort: (req: FaultRequest) => void
 }
@@ -300,6 +309,10 @@ function makeConnection (socket: Socket, index: number, hooks: ConnectionHooks):
         break
       }
       case RecordType.GET_VALUES: {
+        if (hooks.valuesOnConnection !== undefined) {
+          void Promise.resolve(hooks.valuesOnConnection(conn)).catch(() => { socket.destroy() })
+          break
+        }
         const asked = decodeNameValuePairs(content)
         const answer = asked.filter(([name]) => hooks.values[name] !== undefined).map(([name]) => [name, hooks.values[name] as string] as const)
         socket.write(encodeRecord(RecordType.GET_VALUES_RESULT, 0, encodeNameValuePairs(answer)))
