@@ -31,7 +31,8 @@ import type { Readable } from 'node:stream'
 import type { BackendAddress } from './address'
 import { formatAddress } from './address'
 import { connectSocket } from './connect'
-import { probeValues } from './probe-values'
+import { VALUE_NAMES, probeBackend } from './probe-values'
+import type { ProbeOutcome } from './probe-values'
 import { ReadingCheck } from './reading-check'
 import { ConcurrencyLimit, Slot } from './concurrency-limit'
 import { BackendConnection } from './connection'
@@ -75,6 +76,8 @@ export interface BackendClientOptions {
   readonly queueTimeout: number
   /** CGI header block limit in bytes */
   readonly headerLimit: number
+  /** told once when keepAlive 'auto' stops keeping connections (a libfcgi app whose threads did not read one) */
+  readonly onReuseOff?: () => void
 }
 
 export interface BackendRequest {
@@ -111,6 +114,9 @@ export interface QueueWatcher {
 /** ms the FCGI_GET_VALUES probe of keepAlive: 'auto' waits for an answer */
 const PROBE_TIMEOUT = 500
 
+/** ms before a backend that could not be probed (down, restarting) is probed again; its requests meanwhile keep no connection */
+const PROBE_RETRY = 1000
+
 /**
  * What keepAlive 'auto' found: reuse (true), none (false), or reuse of a connection only after
  * a worker answers FCGI_GET_VALUES on it while it is idle ('ask': libfcgi).
@@ -143,15 +149,17 @@ export class BackendClient {
   private connections = 0
   private dirtyClosed = 0
   private closed = false
-  /** keepAlive 'auto' resolved by the probe, once per client */
-  private probe: Promise<KeepAliveMode> | undefined
+  /** keepAlive 'auto' resolved by the probe, once per client (again after PROBE_RETRY when it could not ask) */
+  private probe: Promise<void> | undefined
   /** what the probe found, once it has come */
   private probedMode: KeepAliveMode | undefined
   /** mode 'ask': the returning connections not yet answered, and the requests waiting for them */
   private readonly readingCheck = new ReadingCheck((connection) => this.keepAnswered(connection), () => {
     // libfcgi's threaded accept: a connection per request, and no cap (its threads take any)
+    if (this.probedMode === false) return
     this.probedMode = false
     if (this.options.maxConcurrency === 'auto') this.slots.stopDiscovering()
+    this.options.onReuseOff?.()
   })
 
   constructor (readonly options: BackendClientOptions) {
@@ -196,16 +204,8 @@ export class BackendClient {
   /** What `request` does when it must wait: for the probe, then for a slot. */
   private async requestWaiting (req: BackendRequest): Promise<FastcgiResponse> {
     if (this.options.keepAlive === 'auto') {
-      this.probe ??= probeValues(this.options.address, PROBE_TIMEOUT).then((values) => {
-        // silent: libfcgi (see the header comment), unless it did not answer at all
-        this.probedMode = values === undefined ? 'ask' : true
-        if (this.options.maxConcurrency === 'auto') {
-          const reported = reportedMaxConns(values)
-          if (reported !== Infinity) this.slots.setCap(reported)
-          else this.slots.discover()
-        }
-        return this.probedMode
-      })
+      this.probe ??= probeBackend(this.options.address, { connectTimeout: PROBE_TIMEOUT, answerTimeout: PROBE_TIMEOUT, names: VALUE_NAMES, padded: false })
+        .then((outcome) => this.settleKeepAlive(outcome))
       await this.probe
     }
     const waiting = this.slots.take(req.cancellation)
@@ -220,6 +220,21 @@ export class BackendClient {
     return await this.send(req, new Slot(this.slots))
   }
 
+  /** What the keepAlive 'auto' probe found: answered, silent (libfcgi), or nothing to go by. */
+  private settleKeepAlive (outcome: ProbeOutcome): void {
+    if (outcome.kind !== 'answered' && outcome.kind !== 'silent') {
+      // down, restarting or not FastCGI: no reuse for now, and the question again later
+      setTimeout(() => { this.probe = undefined }, PROBE_RETRY).unref()
+      return
+    }
+    this.probedMode = outcome.kind === 'silent' ? 'ask' : true
+    if (this.options.maxConcurrency === 'auto') {
+      const reported = reportedMaxConns(outcome.kind === 'answered' ? outcome.values : undefined)
+      if (reported !== Infinity) this.slots.setCap(reported)
+      else this.slots.discover()
+    }
+  }
+
   /**
    * Holding a slot: sends on a kept connection when one is idle (once more on a fresh one if it
    * turns out stale), else on a fresh one. The slot goes back when no response comes.
@@ -228,10 +243,13 @@ export class BackendClient {
     try {
       // a request cancelled before it starts never starts: no connection taken, nothing written
       if (isCancelled(req)) throw new ClientAbortedError()
-      const idle = this.takeIdle() ?? await this.readingCheck.next()
-      if (idle !== undefined && isCancelled(req)) {
-        this.keepAnswered(idle)
-        throw new ClientAbortedError()
+      let idle = this.takeIdle()
+      if (idle === undefined) {
+        const answered = await this.readingCheck.next()
+        if (answered !== undefined && (this.closed || isCancelled(req))) this.keepAnswered(answered)
+        else idle = answered?.closed === true ? undefined : answered
+        if (this.closed) throw new PoolClosedError()
+        if (isCancelled(req)) throw new ClientAbortedError()
       }
       if (idle !== undefined) {
         try {
@@ -305,7 +323,7 @@ export class BackendClient {
       params: req.params,
       body: req.body,
       // read when the request is written: keepAlive 'auto' may have changed while it waited
-      keepConn: this.options.keepAlive === 'auto' ? this.probedMode !== false : this.options.keepAlive,
+      keepConn: this.options.keepAlive === 'auto' ? this.probedMode === true || this.probedMode === 'ask' : this.options.keepAlive,
       readTimeout: req.readTimeout ?? options.readTimeout,
       writeTimeout: req.writeTimeout ?? options.writeTimeout,
       headerLimit: options.headerLimit,
@@ -346,7 +364,8 @@ export class BackendClient {
     }
     // keepAlive 'auto' on libfcgi: ask (reading-check), unless its threads were seen not to read
     const ask = this.options.keepAlive === 'auto' && this.probedMode !== true
-    if (ask && this.probedMode !== 'ask') {
+    // a connection that never served a request would prove nothing by its silence
+    if (ask && (this.probedMode !== 'ask' || !connection.answered)) {
       connection.destroy()
       return
     }
@@ -359,7 +378,7 @@ export class BackendClient {
   /** A libfcgi connection whose worker answered while it was idle: it may serve again. */
   private keepAnswered (connection: BackendConnection): void {
     // its linger has run since it came back; others may have filled the idle places meanwhile
-    if (this.closed || this.idle.length >= this.idleLimit(connection)) connection.destroy()
+    if (this.closed || this.probedMode === false || this.idle.length >= this.idleLimit(connection)) connection.destroy()
     else this.idle.push(connection)
   }
 

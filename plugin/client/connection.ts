@@ -186,10 +186,15 @@ export class BackendConnection {
     if (this.idleSince < 0) return
     const left = this.idleSince + this.idleMs - Date.now()
     if (left > 0) this.armIdleTimer(left)
-    else {
-      this.idleExpired = true
-      this.destroy()
-    }
+    // timers run before pending reads: an answer already in the socket is read first
+    else if (this.onIdleAnswer !== undefined) setImmediate(() => this.expireIdle())
+    else this.expireIdle()
+  }
+
+  private expireIdle (): void {
+    if (this.closed || this.idleSince < 0) return
+    this.idleExpired = true
+    this.destroy()
   }
 
   private stopIdleTimer (): void {

@@ -118,9 +118,3 @@ export async function probeBackend (address: BackendAddress, options: ProbeOptio
     open.write(options.padded ? paddedGetValues(options.names) : encodeGetValues(options.names))
   })
 }
-
-/** The backend's answer, or undefined when it gave none within `timeout` ms (or failed). */
-export async function probeValues (address: BackendAddress, timeout: number): Promise<Map<string, string> | undefined> {
-  const outcome = await probeBackend(address, { connectTimeout: timeout, answerTimeout: timeout, names: VALUE_NAMES, padded: false })
-  return outcome.kind === 'answered' ? outcome.values : undefined
-}

@@ -12,7 +12,9 @@
 // open a connection whose worker would then be the one still reading the asked one.
 //
 // A connection that goes unanswered for its whole linger is a thread waiting for the lock:
-// from then on the backend gets a connection per request (onNotRead).
+// from then on the backend gets a connection per request (onNotRead). Only a connection that
+// has served a request is asked (a fresh one nobody accepted yet would prove nothing), and an
+// answer already in the socket when the linger ends still counts.
 import type { BackendConnection } from './connection'
 import { STARTUP_VALUE_NAMES, paddedGetValues } from './probe-values'
 
@@ -33,6 +35,7 @@ export class ReadingCheck {
 
   /** Asks `connection` (idle, its linger running) whether a worker reads it. */
   ask (connection: BackendConnection): void {
+    if (connection.closed) return
     this.asking.add(connection)
     connection.askWhileIdle(READING_QUESTION, () => {
       this.asking.delete(connection)

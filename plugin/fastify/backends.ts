@@ -69,7 +69,10 @@ export function createBackends (config: FastcgiConfig, logger: PoolLogger): Back
       maxConcurrency: host.maxConcurrency,
       queueLimit: host.queueLimit,
       queueTimeout: host.queueTimeout,
-      headerLimit: config.headerLimit
+      headerLimit: config.headerLimit,
+      onReuseOff: () => {
+        logger.info({ address: formatAddress(address) }, 'FastCGI backend left a kept connection unread (a multithreaded libfcgi app): a connection per request from now on')
+      }
     }),
     disconnect: (client, now) => {
       if (now) client.destroy()

@@ -5,8 +5,10 @@
 // (its threads take an accept lock before they read a kept connection), and no request may
 // ever be sent to a connection nobody reads.
 import t from 'tap'
+import { join } from 'node:path'
 import { makeClient, readWhole, responder, until } from '../helpers/backend-client'
 import { startFaultServer } from '../helpers/fault-server'
+import { makeTempDir } from '../helpers/tmp'
 import { RecordType, encodeNameValuePairs, encodeRecord } from '../../plugin/protocol'
 import { CGI_SCRIPT, buildCApp, hasFcgiwrap, hasLibfcgi, startCApp, startFcgiwrap } from '../helpers/libfcgi'
 
@@ -92,9 +94,31 @@ t.test('anything but the answer while idle closes the connection, and nothing of
 
 t.test('no answer within the linger: from then on a connection per request, without FCGI_KEEP_CONN', async (t) => {
   const server = await startFaultServer(t, { valuesOnConnection: () => {} })
-  const client = makeClient(t, server.address, { keepAlive: 'auto', maxConcurrency: 'auto', keepAliveLinger: 50 })
-  for (let i = 0; i < 4; i++) t.equal((await readWhole(await client.request(responder('/x')))).body, 'ok\n')
+  let told = 0
+  const client = makeClient(t, server.address, { keepAlive: 'auto', maxConcurrency: 'auto', keepAliveLinger: 50, onReuseOff: () => { told++ } })
+  // two at once: both connections come back, both are asked, neither answers
+  const first = await Promise.all([0, 1].map(async () => (await readWhole(await client.request(responder('/x')))).body))
+  t.same(first, ['ok\n', 'ok\n'])
+  for (let i = 0; i < 2; i++) t.equal((await readWhole(await client.request(responder('/x')))).body, 'ok\n')
   t.equal(server.connectionCount, 4, 'none of the connections was used twice')
-  t.same(server.requests.map((req) => req.keepConn), [true, false, false, false], 'only the first asked to keep its connection')
+  t.same(server.requests.map((req) => req.keepConn), [true, true, false, false], 'only the first two asked to keep their connections')
   t.equal(client.stats().limit, Infinity, 'and no discovered cap: a threaded app takes what comes')
+  t.equal(told, 1, 'told once, for two connections left unread')
+})
+
+t.test('a backend that could not be asked is asked again later, and then keeps its connections', async (t) => {
+  const socket = join(makeTempDir(t, 'ffcgi-probe-'), 'late.sock')
+  const client = makeClient(t, { kind: 'unix', path: socket }, { keepAlive: 'auto' })
+  // nothing listens yet: the probe and the request both fail to connect
+  await t.rejects(client.request(responder('/x')))
+  const server = await startFaultServer(t, { socket })
+  t.equal((await readWhole(await client.request(responder('/x')))).body, 'ok\n', 'served once it is up')
+  // within the second after the failed probe, requests keep nothing; after it, the probe is asked again
+  const asksToKeep = (): boolean => server.requests.some((req) => req.keepConn)
+  const deadline = Date.now() + 10_000
+  while (!asksToKeep() && Date.now() < deadline) {
+    t.equal((await readWhole(await client.request(responder('/x')))).body, 'ok\n')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  t.ok(asksToKeep(), 'a later request asks to keep its connection')
 })
