@@ -194,8 +194,7 @@ export class BackendClient {
     if (this.closed) return Promise.reject(new PoolClosedError())
     // The hot path, with no await before the request is written: the keep-alive question is
     // settled, a slot is free and a kept connection is waiting.
-    const settled = this.options.keepAlive !== 'auto' || this.probedMode !== undefined
-    if (settled && this.idle.length > 0 && this.slots.tryTake()) {
+    if (this.mode !== undefined && this.idle.length > 0 && this.slots.tryTake()) {
       return this.send(req, new Slot(this.slots))
     }
     return this.requestWaiting(req)
@@ -218,6 +217,11 @@ export class BackendClient {
       }
     }
     return await this.send(req, new Slot(this.slots))
+  }
+
+  /** keepAlive as it stands: the option, or for 'auto' what the probe found (undefined: not yet). */
+  private get mode (): KeepAliveMode | undefined {
+    return this.options.keepAlive === 'auto' ? this.probedMode : this.options.keepAlive
   }
 
   /** What the keepAlive 'auto' probe found: answered, silent (libfcgi), or nothing to go by. */
@@ -309,7 +313,7 @@ export class BackendClient {
   }
 
   private exchange (connection: BackendConnection, req: BackendRequest, fresh: boolean, slot: Slot): Promise<FastcgiResponse> {
-    const { options } = this
+    const { options, mode } = this
     let counted = fresh
     if (fresh) this.freshAwaitingFirstByte++
     const uncount = (): void => {
@@ -323,7 +327,7 @@ export class BackendClient {
       params: req.params,
       body: req.body,
       // read when the request is written: keepAlive 'auto' may have changed while it waited
-      keepConn: this.options.keepAlive === 'auto' ? this.probedMode === true || this.probedMode === 'ask' : this.options.keepAlive,
+      keepConn: mode === true || mode === 'ask',
       readTimeout: req.readTimeout ?? options.readTimeout,
       writeTimeout: req.writeTimeout ?? options.writeTimeout,
       headerLimit: options.headerLimit,
@@ -362,16 +366,16 @@ export class BackendClient {
       connection.destroy()
       return
     }
-    // keepAlive 'auto' on libfcgi: ask (reading-check), unless its threads were seen not to read
-    const ask = this.options.keepAlive === 'auto' && this.probedMode !== true
+    // keepAlive 'auto' on libfcgi: ask (reading-check), unless its threads were seen not to read;
     // a connection that never served a request would prove nothing by its silence
-    if (ask && (this.probedMode !== 'ask' || !connection.answered)) {
+    const { mode } = this
+    if (this.options.keepAlive === 'auto' && mode !== true && (mode !== 'ask' || !connection.answered)) {
       connection.destroy()
       return
     }
     const { keepAliveTimeout, keepAliveLinger = KEEP_ALIVE_LINGER } = this.options
     connection.startIdleTimer(Math.min(keepAliveTimeout, keepAliveLinger))
-    if (ask) this.readingCheck.ask(connection)
+    if (mode === 'ask') this.readingCheck.ask(connection)
     else this.idle.push(connection)
   }
 

@@ -206,12 +206,13 @@ export class BackendConnection {
 
   private onRecord (type: number, requestId: number, content: Buffer): void {
     const sink = this.sink
-    if (sink === undefined && this.onIdleAnswer !== undefined && !this.idleAnswered && requestId === NULL_REQUEST_ID &&
-      (type === RecordType.GET_VALUES_RESULT || type === RecordType.UNKNOWN_TYPE)) {
-      this.idleAnswered = true
-      return
-    }
     if (sink === undefined || this.endedInRead) {
+      // off the path of a request's records: the one answer askWhileIdle waits for
+      if (sink === undefined && this.onIdleAnswer !== undefined && !this.idleAnswered && requestId === NULL_REQUEST_ID &&
+        (type === RecordType.GET_VALUES_RESULT || type === RecordType.UNKNOWN_TYPE)) {
+        this.idleAnswered = true
+        return
+      }
       throw new StaleRecordError(`${this.name} sent a record (type ${type}) after the end of request ${this.requestId}`)
     }
     // management records (id 0) are only asked for on a probe connection of their own or while

@@ -6,6 +6,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { BackendAddress } from '../client/address'
+import { STARTUP_VALUE_NAMES, paddedGetValues } from '../client/probe-values'
 
 export type ProbeResult =
   /** nothing there: spawn */
@@ -17,13 +18,9 @@ export type ProbeResult =
   /** something else holds the address: start-up must fail */
   | { readonly kind: 'taken', readonly detail: string }
 
-// FCGI_GET_VALUES asking for FCGI_MPXS_CONNS: the smallest question every FastCGI library answers
-// (with FCGI_GET_VALUES_RESULT, or FCGI_UNKNOWN_TYPE), and one an HTTP server rejects loudly.
-const GET_VALUES = Buffer.from([
-  1, 9, 0, 0, 0, 17, 7, 0, // version, type 9, request id 0, content length 17, padding 7
-  15, 0, ...Buffer.from('FCGI_MPXS_CONNS', 'latin1'),
-  0, 0, 0, 0, 0, 0, 0
-])
+// FCGI_GET_VALUES asking for FCGI_MPXS_CONNS, padded: the smallest question every FastCGI library
+// answers (with FCGI_GET_VALUES_RESULT, or FCGI_UNKNOWN_TYPE), and one an HTTP server rejects loudly.
+const GET_VALUES = paddedGetValues(STARTUP_VALUE_NAMES)
 
 function errorCode (err: unknown): string | undefined {
   if (err instanceof Error && 'code' in err && typeof err.code === 'string') return err.code
