@@ -2,7 +2,8 @@
 # The benchmark, in one command (`npm run bench`, `npm run bench:short`):
 #   bash bench/run.sh            full mode: 8 scenarios x every gateway x 3 rounds (about 40 min)
 #   bash bench/run.sh --short    3 scenarios, 1 round, 5 s each (a few minutes): to check a change
-#   bash bench/run.sh --profile  node --cpu-prof on fastify-fastcgi, C hello over a unix socket (--scenarios X: another)
+#   bash bench/run.sh --profile  node --cpu-prof on fastify-fastcgi, C hello over a unix socket (--scenarios X: another;
+#                                PROFILE_GATEWAY=node-floor or node-floor-heap: a floor instead)
 # Other options go to bench/lib/bench.js (--rounds N --duration S --scenarios a,b --gateways a,b).
 #
 # 1. installs what is missing (Debian: lighttpd nginx h2o caddy php-fpm libfcgi-dev wrk gcc;

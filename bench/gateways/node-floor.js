@@ -9,6 +9,11 @@
 //   BUFFER_REQUEST_BODY=1: read a request's whole body into memory before it takes a backend
 //   connection, then send it as STDIN records (what nginx and lighttpd do, and what the plugin
 //   does by default once request buffering is its default); otherwise a body is read and dropped.
+//   SAME_HEAP=1: first load Fastify and the plugin (dist/, or FASTCGI_DIST) and register it as the
+//   benchmark's fastify-fastcgi gateway does, on an app that never listens, so that this process
+//   holds the heap ours holds. V8 starts no incremental marking while the old generation is
+//   under 8 MB: the bare floor stays under it, a process with Fastify loaded does not, and on
+//   large bodies that alone changes its CPU per request (docs/performance.md, "The floor's heap").
 const http = require('node:http')
 const net = require('node:net')
 const path = require('node:path')
@@ -188,6 +193,16 @@ function dispatch (req, res, body) {
     open.add(fresh)
     fresh.send(req, res, body)
   } else queue.push({ req, res, body })
+}
+
+if (env.SAME_HEAP === '1') {
+  const Fastify = require('fastify')
+  const fastcgi = require(path.join(env.FASTCGI_DIST ?? path.join(__dirname, '..', '..', 'dist'), 'plugin', 'index.js'))
+  const host = connectOptions.path !== undefined ? { socket: connectOptions.path } : { host: connectOptions.host, port: connectOptions.port }
+  const unused = Fastify({ logger: false })
+  if (env.KIND === 'php') unused.register(fastcgi, { documentRoot: docroot, server: { '.php': [host] } })
+  else unused.register(fastcgi, { documentRoot: docroot, server: { '/': [{ ...host, checkLocal: false }] } })
+  unused.ready().then(() => { globalThis.floorUnusedApp = unused }, (err) => { console.error(err); process.exit(1) })
 }
 
 http.createServer((req, res) => {

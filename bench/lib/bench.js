@@ -422,6 +422,9 @@ const GATEWAYS = [
   // the least a Node FastCGI gateway can do (node:http + net, no Fastify, no checks): what Node itself costs
   // (a request body is read whole before it takes a backend connection, as nginx, lighttpd and h2o do)
   { id: 'node-floor', label: 'Node floor', reference: true, needs: [], start: nodeGateway('node-floor.js', { MAX_CONCURRENCY: '2', BUFFER_REQUEST_BODY: '1' }) },
+  // the same floor holding the heap ours holds (Fastify and the plugin loaded, unused): V8 starts
+  // no incremental marking under 8 MB of old generation, which the bare floor never reaches
+  { id: 'node-floor-heap', label: 'Node floor, same heap', reference: true, needs: [], start: nodeGateway('node-floor.js', { MAX_CONCURRENCY: '2', BUFFER_REQUEST_BODY: '1', SAME_HEAP: '1' }) },
   // the many-processes scenario only: ours as written in one process, beside the cluster of 2
   { id: 'fastify-fastcgi-single', label: 'fastify-fastcgi as written, 1 process', ours: true, asWritten: true, clusterOnly: true, needs: [], start: nodeGateway('fastify-fastcgi.js', {}, [], { single: true }) },
   // opt-in (--gateways): our defaults, without the concurrency cap (a connection per request beyond idle ones)
@@ -697,7 +700,7 @@ function report ({ opts, scenarios, gateways, unavailable, results, startedAt, f
   L.push(`- Versions: ${Object.entries(versionInfo ?? versions()).map(([k, v]) => `${k} ${v}`).join(', ')}`)
   L.push(`- Method: \`wrk -t1 -c${opts.connections} -d${opts.duration}s --timeout 10s\` per gateway after a ${opts.warmup} s warm-up; ${opts.rounds} round(s), gateways in alternating order (forward, reversed, ...), each started fresh per run and stopped after; medians over rounds. Every gateway's body is checked byte for byte before it is measured. Peak RSS: the largest sum of VmRSS over all the gateway's processes, sampled every 200 ms during the run. Loopback and unix sockets only; wrk, the gateway and the backends share the machine's cores.`)
   L.push('- Backends (the same for every gateway, started once): `test/fixtures/c/hello.c` (libfcgi) as 2 processes accepting on one socket (`?bytes=N` for the 64 KiB and 1 MiB bodies); php-fpm, `pm = static`, 2 children, `-n` (no php.ini, so no opcache), `bench/www/hello.php`.')
-  L.push('- Gateways: fastify-fastcgi (`bench/gateways/fastify-fastcgi.js`: Fastify, logger off, the plugin with `maxConcurrency: 2` = the backend\'s processes, keep-alive on); lighttpd mod_fastcgi (a connection per request); nginx, 1 worker, without and with `fastcgi_keep_conn` (upstream `keepalive 8`); h2o, 1 thread; Caddy (`reverse_proxy` + `transport fastcgi`, `php_fastcgi` for PHP), GOMAXPROCS=1; the npm clients `fastcgi-client` and `php-fpm` in a minimal node:http server; bare Fastify answering the same body itself (the Node ceiling); the Node floor (`bench/gateways/node-floor.js`: node:http and node:net, kept connections capped at 2 as ours, minimal params, no routing, checks or timeouts: what any Node FastCGI gateway costs at the least). Keep-alive request limits raised where a server closes client connections every N requests (lighttpd, nginx).')
+  L.push('- Gateways: fastify-fastcgi (`bench/gateways/fastify-fastcgi.js`: Fastify, logger off, the plugin with `maxConcurrency: 2` = the backend\'s processes, keep-alive on); lighttpd mod_fastcgi (a connection per request); nginx, 1 worker, without and with `fastcgi_keep_conn` (upstream `keepalive 8`); h2o, 1 thread; Caddy (`reverse_proxy` + `transport fastcgi`, `php_fastcgi` for PHP), GOMAXPROCS=1; the npm clients `fastcgi-client` and `php-fpm` in a minimal node:http server; bare Fastify answering the same body itself (the Node ceiling); the Node floor (`bench/gateways/node-floor.js`: node:http and node:net, kept connections capped at 2 as ours, minimal params, no routing, checks or timeouts: what any Node FastCGI gateway costs at the least), and the same floor holding the heap ours holds (`SAME_HEAP=1`: Fastify and the plugin loaded and registered on an app that never listens). Keep-alive request limits raised where a server closes client connections every N requests (lighttpd, nginx).')
   L.push('- Gateways as users write them (issue 14): `fastify-fastcgi as written` is the plugin with `{ socket }` / `{ host, port }` only (no maxConcurrency, no keepAlive: whatever its defaults are), beside the tuned variant. The Node floor reads a request body whole before it takes a backend connection (`BUFFER_REQUEST_BODY=1`).')
   L.push('- Scenarios of issue 14 (`bench/lib/shapes.js`): POST of 4 KiB and 1 MiB to `bench/www/body.php` (PHP reads php://input and answers its length; wrk sends the body with a Lua script); overload: `wrk -c256` on `bench/www/sleep.php` (5 ms) against the 2 php-fpm children; slow clients: C hello measured alone, then beside 200 slow readers of 1 MiB at 256 KiB/s (`bench/lib/slow-clients.js`); many processes: Node gateways as 2 node:cluster workers on one socket, nginx 2 workers, h2o 2 threads, lighttpd in its one process (its `server.max-worker` mode signals its whole process group on exit, the driver of the benchmark included), and ours as written in 1 process. These run the gateways the issue names (ours as written and tuned, lighttpd, nginx, h2o, the Node floor, bare Fastify).')
   if (unavailable.length > 0) L.push(`- Not measured (unavailable on this machine): ${unavailable.map((u) => `${u.label} (missing ${u.missing.join(', ')})`).join('; ')}`)
@@ -747,10 +750,10 @@ function report ({ opts, scenarios, gateways, unavailable, results, startedAt, f
   if (ours !== undefined) {
     L.push('', '## fastify-fastcgi against the targets', '')
     L.push('Targets: req/s at or above the best of lighttpd, nginx and h2o, with p99 no worse than lighttpd\'s; at least 4x the best Node FastCGI client; peak RSS within 30 MiB of bare Fastify\'s. nginx with `fastcgi_keep_conn` is left out of "best server": its req/s come with a p99 of seconds (kept connections pin the prefork backend\'s processes while new ones wait in its accept queue), the failure our connection reuse must avoid.', '')
-    L.push('The last column but one is not a target: our CPU per request against the Node floor\'s, what is ours to remove (1.00x: nothing).', '')
+    L.push('The two floor columns are not targets: our CPU per request against the Node floor\'s, what is ours to remove (1.00x: nothing), bare and holding the heap ours holds (Fastify and the plugin loaded; see docs/performance.md, "The floor\'s heap").', '')
     L.push('"ours" is the tuned variant (the reference); the last three columns are the plugin as users write it (`{ socket }` / `{ host, port }`), against the best tuned variant of the same run (target of issue 14: within 5%, i.e. 0.95x or more) and bare Fastify\'s RSS (target: within 30 MiB).', '')
-    L.push('| scenario | ours req/s | best server | ours / best | ours p99 | lighttpd p99 | best Node client | ours / client | ours RSS - bare Fastify RSS | ours CPU / Node floor CPU | met | as written req/s | as written / best tuned | as written RSS - bare Fastify RSS |')
-    L.push('|---|---:|---|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|')
+    L.push('| scenario | ours req/s | best server | ours / best | ours p99 | lighttpd p99 | best Node client | ours / client | ours RSS - bare Fastify RSS | ours CPU / Node floor CPU | ours CPU / floor, same heap | met | as written req/s | as written / best tuned | as written RSS - bare Fastify RSS |')
+    L.push('|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|')
     for (const s of scenarios) {
       const m = byScenario.get(s.id)
       const o = m.get('fastify-fastcgi')
@@ -762,6 +765,8 @@ function report ({ opts, scenarios, gateways, unavailable, results, startedAt, f
       const bare = m.get('bare-fastify')
       const floor = m.get('node-floor')
       const rFloor = o.cpu !== undefined && floor && floor.cpu !== undefined ? o.cpu / floor.cpu : undefined
+      const floorHeap = m.get('node-floor-heap')
+      const rFloorHeap = o.cpu !== undefined && floorHeap && floorHeap.cpu !== undefined ? o.cpu / floorHeap.cpu : undefined
       const rBest = best && o.rps !== undefined ? o.rps / best[1].rps : undefined
       const rClient = bestClient && o.rps !== undefined ? o.rps / bestClient[1].rps : undefined
       const dRss = o.rss !== undefined && bare && bare.rss !== undefined ? o.rss - bare.rss : undefined
@@ -777,7 +782,7 @@ function report ({ opts, scenarios, gateways, unavailable, results, startedAt, f
       const dWrittenRss = written?.rss !== undefined && bare?.rss !== undefined ? written.rss - bare.rss : undefined
       if (rWritten !== undefined) checks.push(rWritten >= 0.95 ? 'as written yes' : 'as written no')
       const fmtDelta = (d) => d === undefined ? '-' : `${d >= 0 ? '+' : ''}${d.toFixed(1)} MiB`
-      L.push(`| ${s.title} | ${fmtInt(o.rps)} | ${best ? `${best[0].label} ${fmtInt(best[1].rps)}` : '-'} | ${fmtRatio(rBest)} | ${fmtMs(o.p99)} | ${fmtMs(light?.p99)} | ${bestClient ? `${bestClient[0].label} ${fmtInt(bestClient[1].rps)}` : '-'} | ${fmtRatio(rClient)} | ${fmtDelta(dRss)} | ${fmtRatio(rFloor)} | ${checks.join(', ')} | ${fmtInt(written?.rps)} | ${fmtRatio(rWritten)} | ${fmtDelta(dWrittenRss)} |`)
+      L.push(`| ${s.title} | ${fmtInt(o.rps)} | ${best ? `${best[0].label} ${fmtInt(best[1].rps)}` : '-'} | ${fmtRatio(rBest)} | ${fmtMs(o.p99)} | ${fmtMs(light?.p99)} | ${bestClient ? `${bestClient[0].label} ${fmtInt(bestClient[1].rps)}` : '-'} | ${fmtRatio(rClient)} | ${fmtDelta(dRss)} | ${fmtRatio(rFloor)} | ${fmtRatio(rFloorHeap)} | ${checks.join(', ')} | ${fmtInt(written?.rps)} | ${fmtRatio(rWritten)} | ${fmtDelta(dWrittenRss)} |`)
     }
   }
 
@@ -908,7 +913,7 @@ function rerender (jsonFile, out) {
 }
 
 // ---------------------------------------------------------------------------- profile
-// node --cpu-prof on the fastify-fastcgi gateway against the C hello over a unix socket.
+// node --cpu-prof on the fastify-fastcgi gateway (or PROFILE_GATEWAY) against the C hello over a unix socket.
 async function profile (opts) {
   const { summarizeProfile } = require('./profile-summary')
   const scenario = SCENARIOS.find((s) => s.id === (opts.scenarios?.[0] ?? 'c-hello-unix'))
@@ -916,7 +921,16 @@ async function profile (opts) {
   fs.mkdirSync(profDir, { recursive: true })
   const address = scenario.transport === 'unix' ? { kind: 'unix', path: path.join(TMP, 'profile.sock') } : { kind: 'tcp', host: HOST, port: await freePort() }
   const backend = scenario.backend === 'php' ? await startPhpFpm(address, 'profile') : await startCBackend(address, 'profile')
-  const gateway = { ...GATEWAYS.find((g) => g.id === 'fastify-fastcgi'), start: nodeGateway('fastify-fastcgi.js', { MAX_CONCURRENCY: '2', KEEP_ALIVE: '1' }, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]) }
+  // PROFILE_GATEWAY=node-floor or node-floor-heap profiles a floor instead, to read the profiles side by side
+  const profiled = {
+    'fastify-fastcgi': ['fastify-fastcgi.js', { MAX_CONCURRENCY: '2', KEEP_ALIVE: '1' }],
+    'node-floor': ['node-floor.js', { MAX_CONCURRENCY: '2', BUFFER_REQUEST_BODY: '1' }],
+    'node-floor-heap': ['node-floor.js', { MAX_CONCURRENCY: '2', BUFFER_REQUEST_BODY: '1', SAME_HEAP: '1' }]
+  }
+  const profiledId = process.env.PROFILE_GATEWAY ?? 'fastify-fastcgi'
+  if (profiled[profiledId] === undefined) throw new Error(`PROFILE_GATEWAY must be one of ${Object.keys(profiled).join(', ')}`)
+  const [script, env] = profiled[profiledId]
+  const gateway = { ...GATEWAYS.find((g) => g.id === profiledId), start: nodeGateway(script, env, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]) }
   let r
   try {
     r = await measure(gateway, scenario, backend, opts, 0)
@@ -929,7 +943,7 @@ async function profile (opts) {
   const keep = opts.out ?? path.join(BENCH, 'results', `${new Date().toISOString().slice(0, 10)}-profile.cpuprofile`)
   fs.mkdirSync(path.dirname(keep), { recursive: true })
   fs.copyFileSync(file, keep)
-  const text = `Profile of fastify-fastcgi, ${scenario.title}, wrk -t1 -c${opts.connections} -d${opts.duration}s: ${Math.round(r.rps)} req/s, p99 ${r.p99.toFixed(2)} ms (with the profiler on)\n\n` + summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), ROOT)
+  const text = `Profile of ${gateway.label}, ${scenario.title}, wrk -t1 -c${opts.connections} -d${opts.duration}s: ${Math.round(r.rps)} req/s, p99 ${r.p99.toFixed(2)} ms (with the profiler on)\n\n` + summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), ROOT)
   fs.writeFileSync(keep.replace(/\.cpuprofile$/, '.txt'), text)
   process.stdout.write(text)
   log(`profile: ${path.relative(process.cwd(), keep)} (open it in Chrome DevTools > Performance, or speedscope)`)
