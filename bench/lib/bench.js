@@ -292,7 +292,7 @@ function backendArg (a) { return a.kind === 'unix' ? `unix:${a.path}` : `tcp:${a
 // In a scenario with `workers` > 1 a Node gateway runs as that many node:cluster workers behind
 // one listening socket (gateways/cluster.js), unless it is the single-process reference.
 function nodeGateway (script, extraEnv = {}, nodeArgs = [], { single = false } = {}) {
-  return (ctx) => {
+  const start = (ctx) => {
     const workers = single ? 1 : (ctx.scenario.workers ?? 1)
     const entry = workers > 1 ? path.join(BENCH, 'gateways', 'cluster.js') : path.join(BENCH, 'gateways', script)
     return spawnTracked([process.execPath, ...nodeArgs, entry], {
@@ -300,6 +300,9 @@ function nodeGateway (script, extraEnv = {}, nodeArgs = [], { single = false } =
       logFile: ctx.logFile
     })
   }
+  // the same gateway with more node flags (--profile adds --cpu-prof)
+  start.withNodeArgs = (more) => nodeGateway(script, extraEnv, [...nodeArgs, ...more], { single })
+  return start
 }
 
 function lighttpdConf (ctx) {
@@ -763,10 +766,9 @@ function report ({ opts, scenarios, gateways, unavailable, results, startedAt, f
       const bestClient = clients.sort((a, b) => b[1].rps - a[1].rps)[0]
       const light = m.get('lighttpd')
       const bare = m.get('bare-fastify')
-      const floor = m.get('node-floor')
-      const rFloor = o.cpu !== undefined && floor && floor.cpu !== undefined ? o.cpu / floor.cpu : undefined
-      const floorHeap = m.get('node-floor-heap')
-      const rFloorHeap = o.cpu !== undefined && floorHeap && floorHeap.cpu !== undefined ? o.cpu / floorHeap.cpu : undefined
+      const cpuAgainst = (id) => { const c = m.get(id)?.cpu; return o.cpu !== undefined && c !== undefined ? o.cpu / c : undefined }
+      const rFloor = cpuAgainst('node-floor')
+      const rFloorHeap = cpuAgainst('node-floor-heap')
       const rBest = best && o.rps !== undefined ? o.rps / best[1].rps : undefined
       const rClient = bestClient && o.rps !== undefined ? o.rps / bestClient[1].rps : undefined
       const dRss = o.rss !== undefined && bare && bare.rss !== undefined ? o.rss - bare.rss : undefined
@@ -921,16 +923,10 @@ async function profile (opts) {
   fs.mkdirSync(profDir, { recursive: true })
   const address = scenario.transport === 'unix' ? { kind: 'unix', path: path.join(TMP, 'profile.sock') } : { kind: 'tcp', host: HOST, port: await freePort() }
   const backend = scenario.backend === 'php' ? await startPhpFpm(address, 'profile') : await startCBackend(address, 'profile')
-  // PROFILE_GATEWAY=node-floor or node-floor-heap profiles a floor instead, to read the profiles side by side
-  const profiled = {
-    'fastify-fastcgi': ['fastify-fastcgi.js', { MAX_CONCURRENCY: '2', KEEP_ALIVE: '1' }],
-    'node-floor': ['node-floor.js', { MAX_CONCURRENCY: '2', BUFFER_REQUEST_BODY: '1' }],
-    'node-floor-heap': ['node-floor.js', { MAX_CONCURRENCY: '2', BUFFER_REQUEST_BODY: '1', SAME_HEAP: '1' }]
-  }
-  const profiledId = process.env.PROFILE_GATEWAY ?? 'fastify-fastcgi'
-  if (profiled[profiledId] === undefined) throw new Error(`PROFILE_GATEWAY must be one of ${Object.keys(profiled).join(', ')}`)
-  const [script, env] = profiled[profiledId]
-  const gateway = { ...GATEWAYS.find((g) => g.id === profiledId), start: nodeGateway(script, env, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]) }
+  // PROFILE_GATEWAY=node-floor (or any Node gateway's id) profiles it instead, to read profiles side by side
+  const profiled = GATEWAYS.find((g) => g.id === (process.env.PROFILE_GATEWAY ?? 'fastify-fastcgi'))
+  if (profiled?.start.withNodeArgs === undefined) throw new Error(`PROFILE_GATEWAY must be the id of a Node gateway (${GATEWAYS.filter((g) => g.start.withNodeArgs !== undefined).map((g) => g.id).join(', ')})`)
+  const gateway = { ...profiled, start: profiled.start.withNodeArgs(['--cpu-prof', `--cpu-prof-dir=${profDir}`]) }
   let r
   try {
     r = await measure(gateway, scenario, backend, opts, 0)
