@@ -11,8 +11,9 @@
 //   worker back to the other clients of the backend at once;
 // - idle connections never exceed keepAliveMaxIdle, nor, when the backend's capacity is known
 //   (maxConcurrency or its FCGI_MAX_CONNS), capacity - 1, beyond what requests already
-//   holding a slot will take: a burst's connections do not all stay;
-// - the backend looks short (a fresh connection of ours was overtaken, see looksShort, or a
+//   holding a slot will take: a burst's connections do not all stay; nor what the limit in
+//   force leaves to requests beside the busy connections (no request could take the rest);
+// - the backend looks short (a fresh connection of ours was overtaken, see overtakenBy, or a
 //   connect is refused as overloaded or times out): connections coming back are closed, and
 //   on a failed connect so are the idle ones, which frees the workers the waiting one needs;
 // - an idle connection is always used before a new one is opened, newest first, so that the
@@ -145,6 +146,14 @@ export class BackendClient {
   private readonly open = new Set<BackendConnection>()
   private readonly slots: ConcurrencyLimit
   private freshAwaitingFirstByte = 0
+  /**
+   * Answered connections of ours closed (a turn, a linger, a worker given up) and not yet
+   * followed by a fresh connection's first answer; back to 0 whenever no fresh one waits any
+   * more. Their workers may be on their way to a connection of ours in the accept queue: while
+   * there are any, a fresh connection that waits may be waiting for one of them (slow to come
+   * back to accept() on a busy machine), which says nothing about other clients.
+   */
+  private workersGivenBack = 0
   private retries = 0
   private connections = 0
   private dirtyClosed = 0
@@ -320,6 +329,8 @@ export class BackendClient {
       if (counted) {
         counted = false
         this.freshAwaitingFirstByte--
+        if (this.freshAwaitingFirstByte === 0) this.workersGivenBack = 0
+        else if (connection.answered && this.workersGivenBack > 0) this.workersGivenBack--
       }
     }
     const exchange = new FastcgiExchange(connection, {
@@ -360,8 +371,14 @@ export class BackendClient {
 
   private keep (connection: BackendConnection): void {
     if (connection.closed) return
-    const short = this.looksShort(connection)
-    if (short) this.slots.overtaken()
+    const waiting = this.overtakenBy(connection)
+    const short = waiting !== undefined
+    if (short) {
+      // the first time, and unless a worker we gave back may be what it waits for: the workers
+      // we hold now are what the backend leaves us
+      this.slots.overtaken(waiting.overtaken || this.workersGivenBack > 0 ? undefined : this.answeredConnections(undefined))
+      waiting.overtaken = true
+    }
     if (this.closed || short || this.idle.length >= this.idleLimit(connection) || performance.now() - connection.openedAt >= (this.options.keepAliveTurn ?? KEEP_ALIVE_TURN)) {
       connection.destroy()
       return
@@ -387,22 +404,22 @@ export class BackendClient {
   }
 
   /**
-   * A fresh connection of ours still waits for a worker: `returning` is closed to give it one,
-   * once the fresh one has been overtaken: it was given its request before `returning` was,
-   * and has waited more than twice as long as `returning` took (plus 1 ms), so it is not just
-   * a slower request or one whose worker is still accepting it. Before that, closing would
-   * cost a reconnect for nothing, and its answer while `returning` is open is how a
-   * discovered capacity grows.
+   * The fresh connection of ours that still waits for a worker, once `returning` has overtaken
+   * it: it was given its request before `returning` was, and has waited more than twice as
+   * long as `returning` took (plus 1 ms), so it is not just a slower request or one whose
+   * worker is still accepting it. Then `returning` is closed to give it a worker. Before that,
+   * closing would cost a reconnect for nothing, and its answer while `returning` is open is how
+   * a discovered capacity grows.
    */
-  private looksShort (returning: BackendConnection): boolean {
-    if (this.freshAwaitingFirstByte === 0) return false
-    let oldestWaiting = Infinity
+  private overtakenBy (returning: BackendConnection): BackendConnection | undefined {
+    if (this.freshAwaitingFirstByte === 0) return undefined
+    let oldestWaiting: BackendConnection | undefined
     for (const connection of this.open) {
-      if (!connection.answered && connection.attached && connection.attachedAt < oldestWaiting) oldestWaiting = connection.attachedAt
+      if (!connection.answered && connection.attached && connection.attachedAt < (oldestWaiting?.attachedAt ?? Infinity)) oldestWaiting = connection
     }
-    if (oldestWaiting >= returning.attachedAt) return false
+    if (oldestWaiting === undefined || oldestWaiting.attachedAt >= returning.attachedAt) return undefined
     const now = performance.now()
-    return now - oldestWaiting > 2 * (now - returning.attachedAt) + 1
+    return now - oldestWaiting.attachedAt > 2 * (now - returning.attachedAt) + 1 ? oldestWaiting : undefined
   }
 
   /** Open connections the backend has answered on, but `except`: each holds one of its workers. */
@@ -420,7 +437,10 @@ export class BackendClient {
     // requests that hold a slot but no connection yet (woken from the queue) will take one each
     const busy = this.open.size - this.idle.length - (this.open.has(returning) ? 1 : 0)
     const wanted = Math.max(0, this.slots.inFlight - busy)
-    return Math.min(keepAliveMaxIdle, Math.max(capacity, wanted))
+    // beyond the limit in force, an idle connection waits for nothing but pins a worker, which a
+    // connection of ours still in the accept queue (counted in busy) may be waiting for
+    const room = Math.max(0, this.slots.current - busy)
+    return Math.min(keepAliveMaxIdle, Math.max(capacity, wanted), room)
   }
 
   private takeIdle (): BackendConnection | undefined {
@@ -433,6 +453,8 @@ export class BackendClient {
 
   private forget (connection: BackendConnection): void {
     if (connection.unclean) this.dirtyClosed++
+    // its worker goes back to the accept queue
+    if (connection.answered) this.workersGivenBack++
     this.readingCheck.gone(connection)
     this.open.delete(connection)
     const index = this.idle.indexOf(connection)

@@ -12,12 +12,19 @@
 // are open and have been answered already, the backend was serving c + 1 of them at that moment:
 // its capacity is at least c + 1. That lower bound (`known`) only grows.
 //
-// The limit is `known` plus room to find more: twice `known` at first (slow start), then one
-// above it. Going beyond the capacity shows too: a fresh connection waits in the backend's
-// accept queue while a kept connection that was given its request later finishes first (it was
-// overtaken). Then the limit holds at `known` for a while (1 s, doubling up to 16 s while that
-// keeps happening, back to 1 s when more capacity is found), so that in the steady state every
-// request reuses a kept connection and none waits in the backend's accept queue.
+// The limit is room to find more at first: twice `known` (slow start), then one above what we
+// hold. Going beyond the capacity shows too: a fresh connection waits in the backend's accept
+// queue while a kept connection that was given its request later finishes first (it was
+// overtaken). Then the limit holds for a while (1 s, doubling up to 16 s while that keeps
+// happening, back to 1 s when more capacity is found) at the workers we hold at that moment
+// (`share`), so that in the steady state every request reuses a kept connection and none waits
+// in the backend's accept queue.
+//
+// `share` is `known` while we are the backend's only client. When others use it too (several
+// gateway processes on one php-fpm pool), it is what is left to us: holding at `known` instead
+// would make each process keep a connection waiting in the accept queue for a worker that
+// another process holds, and the workers would pass from process to process one turn at a
+// time, every request of the one without a worker waiting for that turn.
 
 /** ms the limit holds at `known` after the first overtaking */
 export const FIRST_HOLD = 1000
@@ -29,6 +36,8 @@ type Phase = 'slow-start' | 'probing' | 'holding'
 export class CapacityDiscovery {
   /** the backend has been seen serving this many of our connections at once */
   known = 1
+  /** the workers we held when the backend last had none for us (at most `known`) */
+  share = 1
   private phase: Phase = 'slow-start'
   private hold = FIRST_HOLD
 
@@ -36,23 +45,32 @@ export class CapacityDiscovery {
   get limit (): number {
     switch (this.phase) {
       case 'slow-start': return this.known * 2
-      case 'probing': return this.known + 1
-      case 'holding': return this.known
+      case 'probing': return this.share + 1
+      case 'holding': return this.share
     }
   }
 
   /** A fresh connection got its first answer while `othersAnswered` other connections of ours were open and answered. */
   answered (othersAnswered: number): void {
-    if (othersAnswered + 1 <= this.known) return
-    this.known = othersAnswered + 1
-    this.hold = FIRST_HOLD
+    const serving = othersAnswered + 1
+    // while holding, a worker that came to a connection of ours waiting in the accept queue was
+    // most likely another client's, given up at the end of its turn: not ours to keep
+    if (serving > this.share && this.phase !== 'holding') this.share = serving
+    // only new capacity shortens the hold: a worker won back from another client is not news
+    if (serving > this.known) {
+      this.known = serving
+      this.hold = FIRST_HOLD
+    }
   }
 
   /**
-   * A fresh connection was overtaken: the backend had no worker for it. Returns ms to hold the
-   * limit at `known` (the caller calls endHold then), or 0 when it holds there already.
+   * A fresh connection was overtaken: the backend had no worker for it while we held `held`
+   * (undefined: this connection was counted already, and what we hold since includes workers
+   * we gave up for it). Returns ms to hold the limit (the caller calls endHold then), or 0 when
+   * it holds already.
    */
-  overtaken (): number {
+  overtaken (held: number | undefined): number {
+    if (held !== undefined) this.share = Math.max(1, Math.min(this.known, held))
     if (this.phase === 'holding') return 0
     this.phase = 'holding'
     const ms = this.hold
@@ -60,7 +78,7 @@ export class CapacityDiscovery {
     return ms
   }
 
-  /** The hold is over: probe one above `known` again. */
+  /** The hold is over: probe one above what we hold again. */
   endHold (): void {
     if (this.phase === 'holding') this.phase = 'probing'
   }

@@ -134,11 +134,14 @@ export class ConcurrencyLimit {
     this.follow(discovery)
   }
 
-  /** A fresh connection was overtaken by a later request on a kept one: the backend had no worker for it. */
-  overtaken (): void {
+  /**
+   * A fresh connection was overtaken by a later request on a kept one: the backend had no
+   * worker for it while we held `held` (undefined: that connection was counted already).
+   */
+  overtaken (held: number | undefined): void {
     const discovery = this.discovery
     if (discovery === undefined) return
-    const hold = discovery.overtaken()
+    const hold = discovery.overtaken(held)
     this.follow(discovery)
     if (hold === 0 || this.holdTimer !== undefined) return
     this.holdTimer = setTimeout(() => {
