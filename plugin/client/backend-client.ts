@@ -154,6 +154,8 @@ export class BackendClient {
    * back to accept() on a busy machine), which says nothing about other clients.
    */
   private workersGivenBack = 0
+  /** connects under way: each is a request that will not take an idle connection */
+  private connecting = 0
   private retries = 0
   private connections = 0
   private dirtyClosed = 0
@@ -314,7 +316,13 @@ export class BackendClient {
   }
 
   private async connect (timeout: number): Promise<BackendConnection> {
-    const socket = await connectSocket(this.options.address, timeout)
+    this.connecting++
+    let socket
+    try {
+      socket = await connectSocket(this.options.address, timeout)
+    } finally {
+      this.connecting--
+    }
     const connection = new BackendConnection(socket, this.name, (gone) => this.forget(gone))
     this.connections++
     this.open.add(connection)
@@ -434,8 +442,9 @@ export class BackendClient {
     const { keepAliveMaxIdle } = this.options
     const known = this.slots.capacity
     const capacity = Number.isFinite(known) && known > 1 ? known - 1 : keepAliveMaxIdle
-    // requests that hold a slot but no connection yet (woken from the queue) will take one each
-    const busy = this.open.size - this.idle.length - (this.open.has(returning) ? 1 : 0)
+    // requests that hold a slot but no connection yet (woken from the queue) will take one
+    // each; those already connecting will not
+    const busy = this.open.size - this.idle.length - (this.open.has(returning) ? 1 : 0) + this.connecting
     const wanted = Math.max(0, this.slots.inFlight - busy)
     // beyond the limit in force, an idle connection waits for nothing but pins a worker, which a
     // connection of ours still in the accept queue (counted in busy) may be waiting for
