@@ -3,7 +3,10 @@
 #   bash bench/run.sh            full mode: 8 scenarios x every gateway x 3 rounds (about 40 min)
 #   bash bench/run.sh --short    3 scenarios, 1 round, 5 s each (a few minutes): to check a change
 #   bash bench/run.sh --profile  node --cpu-prof on fastify-fastcgi, C hello over a unix socket (--scenarios X: another;
-#                                PROFILE_GATEWAY=node-floor or node-floor-heap: a floor instead)
+#                                --gateways node-floor or node-floor-heap, or PROFILE_GATEWAY=...: a floor instead)
+#   bash bench/run.sh --gc-trace node --trace-gc on fastify-fastcgi, C 64 KiB over a unix socket: scavenges,
+#                                mark-compacts, CPU of the main thread against the other threads (--scenarios,
+#                                --gateways node-floor-heap or fastify-fastcgi:node=--max-semi-space-size=4, --duration)
 # Other options go to bench/lib/bench.js (--rounds N --duration S --scenarios a,b --gateways a,b).
 #
 # 1. installs what is missing (Debian: lighttpd nginx h2o caddy php-fpm libfcgi-dev wrk gcc;

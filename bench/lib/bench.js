@@ -10,7 +10,7 @@
 // POST body (a wrk Lua script), 256 connections, slow readers (a second wrk run beside them),
 // or 2 processes per gateway; each names the gateways it runs.
 //
-//   node bench/lib/bench.js [--short | --profile] [--rounds N] [--duration S] [--warmup S]
+//   node bench/lib/bench.js [--short | --profile | --gc-trace] [--rounds N] [--duration S] [--warmup S]
 //        [--connections N] [--quiet-wait S] [--scenarios a,b] [--gateways a,b] [--out FILE]
 const fs = require('node:fs')
 const os = require('node:os')
@@ -38,6 +38,7 @@ function parseArgs (argv) {
     if (a === '--short') o.mode = 'short'
     else if (a === '--full') o.mode = 'full'
     else if (a === '--profile') o.mode = 'profile'
+    else if (a === '--gc-trace') o.mode = 'gc-trace'
     else if (a === '--rounds') o.rounds = Number(next())
     else if (a === '--duration') o.duration = Number(next())
     else if (a === '--warmup') o.warmup = Number(next())
@@ -51,7 +52,7 @@ function parseArgs (argv) {
     else if (a === '--help' || a === '-h') { console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 14).join('\n')); process.exit(0) }
     else throw new Error(`unknown argument ${a}`)
   }
-  const defaults = { full: [3, 5, 1], short: [1, 5, 1], profile: [1, 10, 1] }[o.mode]
+  const defaults = { full: [3, 5, 1], short: [1, 5, 1], profile: [1, 10, 1], 'gc-trace': [1, 8, 2] }[o.mode]
   o.rounds ??= defaults[0]
   o.duration ??= defaults[1]
   o.warmup ??= defaults[2]
@@ -183,9 +184,10 @@ function rssKiB (pid) {
 }
 
 /** utime + stime of a process, in clock ticks (USER_HZ, 100 a second on Linux). */
-function cpuTicks (pid) {
+/** user + system clock ticks of a process (all its threads), or with `tid` of that one thread */
+function cpuTicks (pid, tid) {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const stat = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8')
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     return Number(f[11]) + Number(f[12])
   } catch { return 0 }
@@ -200,6 +202,7 @@ class RssSampler {
     this.peakKiB = 0
     this.samples = 0
     this.cpuStart = new Map(this.pids.map((pid) => [pid, cpuTicks(pid)]))
+    this.mainStart = cpuTicks(rootPid, rootPid)
     this.timer = setInterval(() => this.sample(), intervalMs)
     this.sample()
   }
@@ -209,6 +212,11 @@ class RssSampler {
     let ticks = 0
     for (const pid of processTree(this.rootPid)) ticks += cpuTicks(pid) - (this.cpuStart.get(pid) ?? 0)
     return ticks * TICK_MS
+  }
+
+  /** CPU time of the root process's main thread since the start, in ms (the rest is V8's helper threads and libuv's) */
+  mainThreadCpuMs () {
+    return (cpuTicks(this.rootPid, this.rootPid) - this.mainStart) * TICK_MS
   }
 
   sample () {
@@ -581,10 +589,15 @@ function wrkFields (wrk) {
   return { rps: wrk.rps, goodput, p99: wrk.p99, p50: wrk.p50, requests: wrk.requests, non2xx: wrk.non2xx, socketErrors: wrk.socketErrors, errorCount: errors }
 }
 
+/** Where a run keeps its configuration and the gateway's output (output.log). */
+function runDir (gateway, scenario, round) {
+  return path.join(TMP, 'gw', `${gateway.id.replace(/[^\w.-]/g, '_')}-${scenario.id}-${round}`)
+}
+
 async function measure (gateway, scenario, backend, opts, round) {
   const background = await waitForQuiet(opts)
   const port = await freePort()
-  const dir = path.join(TMP, 'gw', `${gateway.id.replace(/[^\w.-]/g, '_')}-${scenario.id}-${round}`)
+  const dir = runDir(gateway, scenario, round)
   fs.mkdirSync(dir, { recursive: true })
   const logFile = path.join(dir, 'output.log')
   const ctx = { port, scenario, backend: backend.address, dir, logFile }
@@ -608,6 +621,7 @@ async function measure (gateway, scenario, backend, opts, round) {
       if (scenario.slow !== undefined) {
         // the same measurement again, now beside the slow readers; CPU per request is the first one's
         result.alone = wrkFields(wrk)
+        result.mainThreadCpuMs = sampler.mainThreadCpuMs()
         result.cpuMs = sampler.cpuMs()
         slow = startSlowClients({ spawnTracked, port, dir, scenario, seconds: opts.duration + 15, logFile })
         await sleep(1500)
@@ -615,6 +629,7 @@ async function measure (gateway, scenario, backend, opts, round) {
       }
     } finally {
       result.peakRssMiB = sampler.stop() / 1024
+      result.mainThreadCpuMs ??= sampler.mainThreadCpuMs()
       result.cpuMs ??= sampler.cpuMs()
       if (slow !== undefined) {
         await stopTracked(slow.entry)
@@ -815,6 +830,7 @@ async function main () {
   if (!fs.existsSync(HELLO_BIN)) throw new Error(`no C hello at ${HELLO_BIN} (bench/run.sh builds it)`)
   if (findBinary('wrk') === undefined) throw new Error('wrk is not installed')
   if (opts.mode === 'profile') return profile(opts)
+  if (opts.mode === 'gc-trace') return gcTrace(opts)
   if (opts.report !== undefined) return rerender(opts.report, opts.out)
 
   let scenarios = SCENARIOS
@@ -924,9 +940,7 @@ async function profile (opts) {
   const address = scenario.transport === 'unix' ? { kind: 'unix', path: path.join(TMP, 'profile.sock') } : { kind: 'tcp', host: HOST, port: await freePort() }
   const backend = scenario.backend === 'php' ? await startPhpFpm(address, 'profile') : await startCBackend(address, 'profile')
   // PROFILE_GATEWAY=node-floor (or any Node gateway's id) profiles it instead, to read profiles side by side
-  const profiled = GATEWAYS.find((g) => g.id === (process.env.PROFILE_GATEWAY ?? 'fastify-fastcgi'))
-  if (profiled?.start.withNodeArgs === undefined) throw new Error(`PROFILE_GATEWAY must be the id of a Node gateway (${GATEWAYS.filter((g) => g.start.withNodeArgs !== undefined).map((g) => g.id).join(', ')})`)
-  const gateway = { ...profiled, start: profiled.start.withNodeArgs(['--cpu-prof', `--cpu-prof-dir=${profDir}`]) }
+  const gateway = nodeGatewayWithArgs(opts.gateways?.[0] ?? process.env.PROFILE_GATEWAY ?? 'fastify-fastcgi', ['--cpu-prof', `--cpu-prof-dir=${profDir}`])
   let r
   try {
     r = await measure(gateway, scenario, backend, opts, 0)
@@ -943,6 +957,54 @@ async function profile (opts) {
   fs.writeFileSync(keep.replace(/\.cpuprofile$/, '.txt'), text)
   process.stdout.write(text)
   log(`profile: ${path.relative(process.cwd(), keep)} (open it in Chrome DevTools > Performance, or speedscope)`)
+}
+
+/** A Node gateway (an id of GATEWAYS, or a fastify-fastcgi:... variant) started with more node flags. */
+function nodeGatewayWithArgs (id, nodeArgs) {
+  const found = GATEWAYS.find((g) => g.id === id) ?? variantGateway(id)
+  if (found?.start.withNodeArgs === undefined) throw new Error(`${id} is not a Node gateway; one of ${GATEWAYS.filter((g) => g.start.withNodeArgs !== undefined).map((g) => g.id).join(', ')}, or fastify-fastcgi:...`)
+  return { ...found, start: found.start.withNodeArgs(nodeArgs) }
+}
+
+// ---------------------------------------------------------------------------- gc trace
+// What V8's collector does in one Node gateway under load (node --trace-gc
+// --trace-incremental-marking): scavenges, mark-compacts, what started incremental marking, and
+// the CPU per request of the main thread against the other threads (V8's helpers, libuv).
+// C 64 KiB over a unix socket unless --scenarios names another; --gateways names the gateway
+// (node-floor-heap: the floor holding our heap; fastify-fastcgi:node=--max-semi-space-size=4).
+// The counts cover the warm-up too, as V8 prints them for the whole process.
+async function gcTrace (opts) {
+  const scenario = SCENARIOS.find((s) => s.id === (opts.scenarios?.[0] ?? 'c-64k-unix'))
+  if (scenario === undefined) throw new Error(`no scenario ${opts.scenarios?.[0]}`)
+  const gateway = nodeGatewayWithArgs(opts.gateways?.[0] ?? 'fastify-fastcgi', ['--trace-gc', '--trace-incremental-marking'])
+  const address = scenario.transport === 'unix' ? { kind: 'unix', path: path.join(TMP, 'gc-trace.sock') } : { kind: 'tcp', host: HOST, port: await freePort() }
+  const backend = scenario.backend === 'php' ? await startPhpFpm(address, 'gc-trace') : await startCBackend(address, 'gc-trace')
+  let r
+  try {
+    r = await measure(gateway, scenario, backend, opts, 0)
+  } finally {
+    await Promise.all(backend.entries.map((e) => stopTracked(e)))
+  }
+  if (r.error !== undefined) throw new Error(`gc trace run failed: ${r.error}`)
+  const trace = fs.readFileSync(path.join(runDir(gateway, scenario, 0), 'output.log'), 'utf8').split('\n')
+  const count = (text) => trace.filter((line) => line.includes(text)).length
+  const starts = new Map()
+  for (const line of trace) {
+    const m = /IncrementalMarking\] Start \(([a-z ]*)\)/.exec(line)
+    if (m !== null) starts.set(m[1], (starts.get(m[1]) ?? 0) + 1)
+  }
+  const lastMarkCompact = trace.filter((line) => line.includes('Mark-Compact')).pop()
+  const perRequest = (ms) => `${Math.round(1000 * ms / r.requests)} µs`
+  const text = [
+    `${gateway.label}, ${scenario.title}, wrk -t1 -c${scenario.connections ?? opts.connections} -d${opts.duration}s after ${opts.warmup} s: ${r.requests} requests, ${Math.round(r.rps)} req/s, p99 ${fmtMs(r.p99)}`,
+    `CPU per request: main thread ${perRequest(r.mainThreadCpuMs)}, other threads ${perRequest(r.cpuMs - r.mainThreadCpuMs)}`,
+    `peak RSS: ${fmtMiB(r.peakRssMiB)}`,
+    `scavenges: ${count('Scavenge')}, mark-compacts: ${count('Mark-Compact')}`,
+    'incremental marking started by:',
+    ...(starts.size === 0 ? ['  (never)'] : [...starts].map(([why, n]) => `  ${n} ${why}`)),
+    `last mark-compact: ${lastMarkCompact === undefined ? '-' : lastMarkCompact.replace(/^.*Mark-Compact/, 'Mark-Compact').replace(/, [0-9.]* \/.*$/, '')}`
+  ].join('\n') + '\n'
+  process.stdout.write(text)
 }
 
 let stopping = false
