@@ -26,7 +26,7 @@
 // another process holds, and the workers would pass from process to process one turn at a
 // time, every request of the one without a worker waiting for that turn.
 
-/** ms the limit holds at `known` after the first overtaking */
+/** ms the limit holds at what we hold after the first overtaking */
 export const FIRST_HOLD = 1000
 /** ms the hold never exceeds */
 export const MAX_HOLD = 16_000
