@@ -13,7 +13,7 @@
 //   (maxConcurrency or its FCGI_MAX_CONNS), capacity - 1, beyond what requests already
 //   holding a slot will take: a burst's connections do not all stay; nor what the limit in
 //   force leaves to requests beside the busy connections (no request could take the rest);
-// - the backend looks short (a fresh connection of ours was overtaken, see overtakenBy, or a
+// - the backend looks short (a fresh connection of ours was overtaken, see AcceptQueueWatch, or a
 //   connect is refused as overloaded or times out): connections coming back are closed, and
 //   on a failed connect so are the idle ones, which frees the workers the waiting one needs;
 // - an idle connection is always used before a new one is opened, newest first, so that the
@@ -35,6 +35,7 @@ import { connectSocket } from './connect'
 import { VALUE_NAMES, probeBackend } from './probe-values'
 import type { ProbeOutcome } from './probe-values'
 import { ReadingCheck } from './reading-check'
+import { AcceptQueueWatch } from './accept-queue-watch'
 import { ConcurrencyLimit, Slot } from './concurrency-limit'
 import { BackendConnection } from './connection'
 import { FastcgiExchange, isReplayable } from './exchange'
@@ -145,15 +146,8 @@ export class BackendClient {
   private readonly idle: BackendConnection[] = []
   private readonly open = new Set<BackendConnection>()
   private readonly slots: ConcurrencyLimit
-  private freshAwaitingFirstByte = 0
-  /**
-   * Answered connections of ours closed (a turn, a linger, a worker given up) and not yet
-   * followed by a fresh connection's first answer; back to 0 whenever no fresh one waits any
-   * more. Their workers may be on their way to a connection of ours in the accept queue: while
-   * there are any, a fresh connection that waits may be waiting for one of them (slow to come
-   * back to accept() on a busy machine), which says nothing about other clients.
-   */
-  private workersGivenBack = 0
+  /** our fresh connections that may wait in the backend's accept queue */
+  private readonly acceptQueue = new AcceptQueueWatch()
   /** connects under way: each is a request that will not take an idle connection */
   private connecting = 0
   private retries = 0
@@ -332,13 +326,11 @@ export class BackendClient {
   private exchange (connection: BackendConnection, req: BackendRequest, fresh: boolean, slot: Slot): Promise<FastcgiResponse> {
     const { options, mode } = this
     let counted = fresh
-    if (fresh) this.freshAwaitingFirstByte++
+    if (fresh) this.acceptQueue.freshSent()
     const uncount = (): void => {
       if (counted) {
         counted = false
-        this.freshAwaitingFirstByte--
-        if (this.freshAwaitingFirstByte === 0) this.workersGivenBack = 0
-        else if (connection.answered && this.workersGivenBack > 0) this.workersGivenBack--
+        this.acceptQueue.freshDone(connection.answered)
       }
     }
     const exchange = new FastcgiExchange(connection, {
@@ -379,14 +371,12 @@ export class BackendClient {
 
   private keep (connection: BackendConnection): void {
     if (connection.closed) return
-    const waiting = this.overtakenBy(connection)
+    // a fresh connection of ours waits for a worker while this one overtook it: this one is
+    // closed to give it one (before that, closing would cost a reconnect for nothing, and its
+    // answer while this one is open is how a discovered capacity grows)
+    const waiting = this.acceptQueue.overtakenBy(this.open, connection)
     const short = waiting !== undefined
-    if (short) {
-      // the first time, and unless a worker we gave back may be what it waits for: the workers
-      // we hold now are what the backend leaves us
-      this.slots.overtaken(waiting.overtaken || this.workersGivenBack > 0 ? undefined : this.answeredConnections(undefined))
-      waiting.overtaken = true
-    }
+    if (short) this.slots.overtaken(this.acceptQueue.share(waiting, () => this.answeredConnections(undefined)))
     if (this.closed || short || this.idle.length >= this.idleLimit(connection) || performance.now() - connection.openedAt >= (this.options.keepAliveTurn ?? KEEP_ALIVE_TURN)) {
       connection.destroy()
       return
@@ -409,25 +399,6 @@ export class BackendClient {
     // its linger has run since it came back; others may have filled the idle places meanwhile
     if (this.closed || this.probedMode === false || this.idle.length >= this.idleLimit(connection)) connection.destroy()
     else this.idle.push(connection)
-  }
-
-  /**
-   * The fresh connection of ours that still waits for a worker, once `returning` has overtaken
-   * it: it was given its request before `returning` was, and has waited more than twice as
-   * long as `returning` took (plus 1 ms), so it is not just a slower request or one whose
-   * worker is still accepting it. Then `returning` is closed to give it a worker. Before that,
-   * closing would cost a reconnect for nothing, and its answer while `returning` is open is how
-   * a discovered capacity grows.
-   */
-  private overtakenBy (returning: BackendConnection): BackendConnection | undefined {
-    if (this.freshAwaitingFirstByte === 0) return undefined
-    let oldestWaiting: BackendConnection | undefined
-    for (const connection of this.open) {
-      if (!connection.answered && connection.attached && connection.attachedAt < (oldestWaiting?.attachedAt ?? Infinity)) oldestWaiting = connection
-    }
-    if (oldestWaiting === undefined || oldestWaiting.attachedAt >= returning.attachedAt) return undefined
-    const now = performance.now()
-    return now - oldestWaiting.attachedAt > 2 * (now - returning.attachedAt) + 1 ? oldestWaiting : undefined
   }
 
   /** Open connections the backend has answered on, but `except`: each holds one of its workers. */
@@ -462,8 +433,7 @@ export class BackendClient {
 
   private forget (connection: BackendConnection): void {
     if (connection.unclean) this.dirtyClosed++
-    // its worker goes back to the accept queue
-    if (connection.answered) this.workersGivenBack++
+    this.acceptQueue.closed(connection)
     this.readingCheck.gone(connection)
     this.open.delete(connection)
     const index = this.idle.indexOf(connection)
