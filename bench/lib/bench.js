@@ -937,17 +937,9 @@ async function profile (opts) {
   const scenario = SCENARIOS.find((s) => s.id === (opts.scenarios?.[0] ?? 'c-hello-unix'))
   const profDir = path.join(TMP, 'cpuprofile')
   fs.mkdirSync(profDir, { recursive: true })
-  const address = scenario.transport === 'unix' ? { kind: 'unix', path: path.join(TMP, 'profile.sock') } : { kind: 'tcp', host: HOST, port: await freePort() }
-  const backend = scenario.backend === 'php' ? await startPhpFpm(address, 'profile') : await startCBackend(address, 'profile')
   // PROFILE_GATEWAY=node-floor (or any Node gateway's id) profiles it instead, to read profiles side by side
   const gateway = nodeGatewayWithArgs(opts.gateways?.[0] ?? process.env.PROFILE_GATEWAY ?? 'fastify-fastcgi', ['--cpu-prof', `--cpu-prof-dir=${profDir}`])
-  let r
-  try {
-    r = await measure(gateway, scenario, backend, opts, 0)
-  } finally {
-    await Promise.all(backend.entries.map((e) => stopTracked(e)))
-  }
-  if (r.error !== undefined) throw new Error(`profile run failed: ${r.error}`)
+  const r = await measureOnce(gateway, scenario, opts, 'profile')
   const file = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profDir, f))[0]
   if (file === undefined) throw new Error('no .cpuprofile was written')
   const keep = opts.out ?? path.join(BENCH, 'results', `${new Date().toISOString().slice(0, 10)}-profile.cpuprofile`)
@@ -957,6 +949,20 @@ async function profile (opts) {
   fs.writeFileSync(keep.replace(/\.cpuprofile$/, '.txt'), text)
   process.stdout.write(text)
   log(`profile: ${path.relative(process.cwd(), keep)} (open it in Chrome DevTools > Performance, or speedscope)`)
+}
+
+/** One run of `gateway` on `scenario` with a backend of its own, stopped after; throws when the run failed. */
+async function measureOnce (gateway, scenario, opts, tag) {
+  const address = scenario.transport === 'unix' ? { kind: 'unix', path: path.join(TMP, `${tag}.sock`) } : { kind: 'tcp', host: HOST, port: await freePort() }
+  const backend = scenario.backend === 'php' ? await startPhpFpm(address, tag) : await startCBackend(address, tag)
+  let r
+  try {
+    r = await measure(gateway, scenario, backend, opts, 0)
+  } finally {
+    await Promise.all(backend.entries.map((e) => stopTracked(e)))
+  }
+  if (r.error !== undefined) throw new Error(`${tag} run failed: ${r.error}`)
+  return r
 }
 
 /** A Node gateway (an id of GATEWAYS, or a fastify-fastcgi:... variant) started with more node flags. */
@@ -977,15 +983,7 @@ async function gcTrace (opts) {
   const scenario = SCENARIOS.find((s) => s.id === (opts.scenarios?.[0] ?? 'c-64k-unix'))
   if (scenario === undefined) throw new Error(`no scenario ${opts.scenarios?.[0]}`)
   const gateway = nodeGatewayWithArgs(opts.gateways?.[0] ?? 'fastify-fastcgi', ['--trace-gc', '--trace-incremental-marking'])
-  const address = scenario.transport === 'unix' ? { kind: 'unix', path: path.join(TMP, 'gc-trace.sock') } : { kind: 'tcp', host: HOST, port: await freePort() }
-  const backend = scenario.backend === 'php' ? await startPhpFpm(address, 'gc-trace') : await startCBackend(address, 'gc-trace')
-  let r
-  try {
-    r = await measure(gateway, scenario, backend, opts, 0)
-  } finally {
-    await Promise.all(backend.entries.map((e) => stopTracked(e)))
-  }
-  if (r.error !== undefined) throw new Error(`gc trace run failed: ${r.error}`)
+  const r = await measureOnce(gateway, scenario, opts, 'gc-trace')
   const trace = fs.readFileSync(path.join(runDir(gateway, scenario, 0), 'output.log'), 'utf8').split('\n')
   const count = (text) => trace.filter((line) => line.includes(text)).length
   const starts = new Map()

@@ -76,11 +76,10 @@ function shapeReport ({ scenarios, gateways, byScenario, fmt }) {
       const m = byScenario.get(s.id)
       const w = m.get('fastify-fastcgi-as-written')
       const best = bestServer(m)
-      const floor = m.get('node-floor')
       const rBest = w?.rps !== undefined && best ? w.rps / best[1].rps : undefined
-      const rCpu = w?.cpu !== undefined && floor?.cpu !== undefined ? w.cpu / floor.cpu : undefined
-      const floorHeap = m.get('node-floor-heap')
-      const rCpuHeap = w?.cpu !== undefined && floorHeap?.cpu !== undefined ? w.cpu / floorHeap.cpu : undefined
+      const cpuAgainst = (id) => { const c = m.get(id)?.cpu; return w?.cpu !== undefined && c !== undefined ? w.cpu / c : undefined }
+      const rCpu = cpuAgainst('node-floor')
+      const rCpuHeap = cpuAgainst('node-floor-heap')
       const met = []
       if (rBest !== undefined) met.push(rBest >= 1 ? 'req/s yes' : 'req/s no')
       if (rCpu !== undefined) met.push(rCpu <= 1.15 ? 'CPU yes' : 'CPU no')

@@ -6,8 +6,8 @@
 // ago (a turn, a linger) and slow to come back to accept(), or another client's.
 import type { BackendConnection } from './connection'
 
-/** What the watch reads of a connection (and `overtaken`, which it sets). */
-export type WatchedConnection = Pick<BackendConnection, 'answered' | 'attached' | 'attachedAt' | 'overtaken'>
+/** What the watch reads of a connection. */
+export type WatchedConnection = Pick<BackendConnection, 'answered' | 'attached' | 'attachedAt'>
 
 export class AcceptQueueWatch {
   /** fresh connections of ours waiting for their first answer */
@@ -18,6 +18,8 @@ export class AcceptQueueWatch {
    * connection may be waiting for one of their workers, which says nothing about other clients.
    */
   private givenBack = 0
+  /** waiting connections already seen overtaken: counted once */
+  private readonly counted = new WeakSet<WatchedConnection>()
 
   /** A fresh connection was given its request. */
   freshSent (): void {
@@ -52,8 +54,8 @@ export class AcceptQueueWatch {
    * and not while a worker we gave back may be what it waits for. Undefined: nothing to count.
    */
   share (waiting: WatchedConnection, held: () => number): number | undefined {
-    const count = !waiting.overtaken && this.givenBack === 0
-    waiting.overtaken = true
+    const count = !this.counted.has(waiting) && this.givenBack === 0
+    this.counted.add(waiting)
     return count ? held() : undefined
   }
 }

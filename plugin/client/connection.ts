@@ -37,8 +37,6 @@ export class BackendConnection {
   requestId = 0
   /** The backend has answered on it: a worker took it (and a prefork worker keeps it until close). */
   answered = false
-  /** Still unanswered, it was overtaken by a request sent later on another connection: counted once (CapacityDiscovery.overtaken). */
-  overtaken = false
   /** performance.now() when its last request was put on it */
   attachedAt = 0
   /** performance.now() when it was opened */

@@ -6,7 +6,7 @@ import type { WatchedConnection } from '../../plugin/client/accept-queue-watch'
 
 /** A connection given its request `msAgo` ms ago; answered or still waiting for a worker. */
 function connection (msAgo: number, answered: boolean): WatchedConnection {
-  return { answered, attached: true, attachedAt: performance.now() - msAgo, overtaken: false }
+  return { answered, attached: true, attachedAt: performance.now() - msAgo }
 }
 
 t.test('overtook: sent later, finished first, with a margin of twice its time plus 1 ms', async (t) => {
