@@ -7,12 +7,11 @@
 // without content-length) is always spooled, because CGI needs CONTENT_LENGTH (php-fpm waits
 // forever without it).
 import fs from 'node:fs'
-import path from 'node:path'
-import crypto from 'node:crypto'
 import { Http2ServerRequest } from 'node:http2'
 import { Readable } from 'node:stream'
 import type { RequestBody, ReplayableBody } from '../client/exchange'
-import { BodyTooLargeError } from '../errors'
+import { BodyTooLargeError, ClientAbortedError } from '../errors'
+import { SpoolFile } from './spool-file'
 
 export interface PreparedBody {
   readonly body: RequestBody | undefined
@@ -72,46 +71,38 @@ export function prepareBody (source: BodySource, limits: BodyLimits): PreparedBo
 async function spool (stream: Readable, limits: BodyLimits): Promise<PreparedBody> {
   const chunks: Buffer[] = []
   let length = 0
-  let file: string | undefined
-  let out: fs.WriteStream | undefined
+  let file: SpoolFile | undefined
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       length += chunk.length
       if (length > limits.bodyLimit) throw new BodyTooLargeError(limits.bodyLimit)
-      if (out === undefined && length > limits.spoolMemoryLimit) {
-        file = path.join(limits.spoolDirectory, `fastify-fastcgi-${crypto.randomUUID()}.body`)
-        out = fs.createWriteStream(file, { mode: 0o600 })
-        for (const held of chunks.splice(0)) await write(out, held)
+      if (file === undefined && length > limits.spoolMemoryLimit) {
+        file = new SpoolFile(limits.spoolDirectory)
+        for (const held of chunks.splice(0)) await file.write(held)
       }
-      if (out === undefined) chunks.push(chunk)
-      else await write(out, chunk)
+      if (file === undefined) chunks.push(chunk)
+      else await file.write(chunk)
     }
-    if (out !== undefined) {
-      await new Promise<void>((resolve, reject) => (out as fs.WriteStream).end((err?: Error | null) => err ? reject(err) : resolve()))
-    }
+    await file?.finish()
   } catch (err) {
-    out?.destroy()
-    if (file !== undefined) fs.rm(file, { force: true }, () => {})
+    file?.discard()
     stream.resume()
-    throw err
+    // a client that went away mid-upload (node:http's ECONNRESET 'aborted', or a close before
+    // the end) is its doing: logged as such (499 at info), not as a server error
+    throw clientWentAway(err) ? new ClientAbortedError() : err
   }
   if (file === undefined) {
     if (length === 0) return NONE
     const buf = Buffer.concat(chunks, length)
     return { body: buf, length, dispose: () => {} }
   }
-  const spooled = file
+  const spooled = file.path
   const body: ReplayableBody = { length, open: () => fs.createReadStream(spooled) }
   return { body, length, dispose: () => fs.rm(spooled, { force: true }, () => {}) }
 }
 
-function write (out: fs.WriteStream, chunk: Buffer): Promise<void> | void {
-  if (out.write(chunk)) return
-  return new Promise((resolve, reject) => {
-    const onDrain = (): void => { out.removeListener('error', onError); resolve() }
-    const onError = (err: Error): void => { out.removeListener('drain', onDrain); reject(err) }
-    out.once('drain', onDrain)
-    out.once('error', onError)
-  })
+/** The upload's own failure when its client went away (not a limit of ours, nor the spool file's). */
+function clientWentAway (err: unknown): boolean {
+  const code = err instanceof Error && 'code' in err ? err.code : undefined
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE'
 }
-
