@@ -213,8 +213,9 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
       return
     }
     socket.uncork()
+    const owned = !(body instanceof Readable)
     const source = Buffer.isBuffer(body) ? Readable.from([body]) : body instanceof Readable ? body : body.open()
-    this.pump = new RequestBodyPump(source, socket, this.requestId, this)
+    this.pump = new RequestBodyPump(source, socket, this.requestId, this, owned)
     this.pump.start()
   }
 

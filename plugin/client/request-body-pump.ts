@@ -37,7 +37,12 @@ export function writeStdin (socket: net.Socket, requestId: number, data: Buffer)
   return ok
 }
 
-/** One body on its way to the backend; stop() detaches from the source and leaves it paused. */
+/**
+ * One body on its way to the backend. stop() detaches from the source and leaves it paused, or,
+ * when the pump owns it (opened for this attempt: a spooled body's file, a buffer's stream),
+ * destroys it: a backend that answers before it has read the whole body would otherwise leave
+ * the temp file's descriptor open for the life of the process.
+ */
 export class RequestBodyPump {
   /** A byte of the source was taken: it can no longer be sent anywhere else. */
   consumed = false
@@ -48,7 +53,8 @@ export class RequestBodyPump {
     private readonly source: Readable,
     private readonly socket: net.Socket,
     private readonly requestId: number,
-    private readonly listener: BodyPumpListener
+    private readonly listener: BodyPumpListener,
+    private readonly ownsSource = false
   ) {}
 
   start (): void {
@@ -74,7 +80,8 @@ export class RequestBodyPump {
   stop (): void {
     if (this.stopped) return
     this.detach()
-    this.source.pause()
+    if (this.ownsSource) this.source.destroy()
+    else this.source.pause()
   }
 
   get running (): boolean {
