@@ -130,7 +130,14 @@ export async function replyWithSendfile (request: FastifyRequest, reply: Fastify
  * error response; after: Fastify destroys the connection).
  */
 function exactly (log: FastifyBaseLogger, path: string, source: Readable, length: number): Readable {
-  return Readable.from(takeExactly(log, path, source, length), { objectMode: false })
+  const out = Readable.from(takeExactly(log, path, source, length), { objectMode: false })
+  // A reply destroyed before its first read (the client left as the file was being sent) never
+  // starts the generator, so its finally never runs: the file would stay open for good, and an
+  // error of its open would have no listener and end the process. The generator's own reading
+  // still sees every error of the source.
+  source.on('error', () => {})
+  out.once('close', () => source.destroy())
+  return out
 }
 
 async function * takeExactly (log: FastifyBaseLogger, path: string, source: Readable, length: number): AsyncGenerator<Buffer> {
