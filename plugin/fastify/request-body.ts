@@ -47,6 +47,17 @@ function hasBody (source: BodySource): boolean {
   return source.raw instanceof Http2ServerRequest && !source.raw.stream.endAfterHeaders
 }
 
+/**
+ * What is left of a client's body once its reply is over is read and dropped, as node:http does
+ * for a handler that never reads: a streamed body (requestBuffering: false) that the backend
+ * answered before reading it all was left paused, and the client's connection then hung,
+ * neither able to finish its upload nor to send its next request. Bounded by bodyLimit.
+ */
+export function drainUnread (source: Pick<BodySource, 'parsed' | 'raw'>): void {
+  const stream = source.parsed instanceof Readable ? source.parsed : source.raw
+  if (!stream.readableEnded && !stream.destroyed) stream.resume()
+}
+
 /** Settles at once (no promise) unless the body must be spooled. */
 export function prepareBody (source: BodySource, limits: BodyLimits): PreparedBody | Promise<PreparedBody> {
   const { parsed } = source

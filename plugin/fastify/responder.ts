@@ -9,7 +9,7 @@ import { NoBackendError, TooManyRedirectsError } from '../errors'
 import { peekVariables, authorizedDocroot } from './authorizer-approval'
 import { Dispatcher, RequestHint } from './dispatcher'
 import { LocalRedirects, MAX_LOCAL_REDIRECTS } from './local-redirect'
-import { prepareBody } from './request-body'
+import { drainUnread, prepareBody } from './request-body'
 import type { TargetOverride } from './request-info'
 import { discardBody, sendResponse } from './response-translator'
 import { ScriptResolver, parseTarget, routeByKey } from './script-resolver'
@@ -119,6 +119,7 @@ export class Responder {
     const onClose = (): void => {
       body.dispose()
       if (!reply.raw.writableFinished) cancellation.cancel()
+      else drainUnread({ parsed: request.body, raw: request.raw })
     }
     reply.raw.once('close', onClose)
     const remoteUser = config.hooks.remoteUser(request)
