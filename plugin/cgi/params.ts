@@ -177,7 +177,7 @@ function computeRule (header: string): HeaderRule | null {
   if (header === ':authority') return { cgiName: 'HTTP_HOST', lower: header, separator: undefined }
   if (header === '' || header.charCodeAt(0) === 0x3a) return null
   const lower = header.toLowerCase()
-  // one Host only: never joined into `a, b` (a repeated Host is a 400, one beside :authority loses)
+  // one Host only: never joined into `a, b` (a repeated Host is a 400, and so is one that differs from :authority)
   if (lower === 'host') return { cgiName: 'HTTP_HOST', lower, separator: undefined }
   // Transfer-Encoding: the gateway re-frames the body; Expect: Node answers 100-continue;
   // Proxy: httpoxy, a client must never set the backend's HTTP_PROXY.
@@ -287,16 +287,15 @@ function appendHeaders (params: Array<[string, string]>, headers: CgiRequestInfo
   let seen: Map<string, number> | undefined
   if (headers.length > 24) seen = new Map()
   for (const [header, value] of headers) {
-    if (value === '') continue
     const rule = headerRule(header)
     if (rule === null) continue
+    // which of two Hosts names the site is anyone's guess (a front proxy may take the other);
+    // an empty one counts too: Node and the router keep `Host:`, the backend would get the next
+    if (rule.lower === 'host' && ++hosts > 1) throw new BadRequestError('more than one Host header')
+    if (value === '') continue
     if (rule.imitates !== undefined) throw new BadRequestError(`request header ${quoteName(header)} would pass for ${rule.imitates}`)
     const name = rule.cgiName
-    if (name === 'HTTP_HOST') {
-      if (!isValidHost(value)) throw new BadRequestError(`${header === ':authority' ? ':authority' : 'Host'} is not a valid host[:port]`)
-      // which of two Hosts names the site is anyone's guess (a front proxy may take the other)
-      if (rule.lower === 'host' && ++hosts > 1) throw new BadRequestError('more than one Host header')
-    }
+    if (name === 'HTTP_HOST' && !isValidHost(value)) throw new BadRequestError(`${header === ':authority' ? ':authority' : 'Host'} is not a valid host[:port]`)
     let at = -1
     if (seen !== undefined) at = seen.get(name) ?? -1
     else {
@@ -315,8 +314,12 @@ function appendHeaders (params: Array<[string, string]>, headers: CgiRequestInfo
     }
     const owner = owners[at - first] as string
     if (owner !== header && owner.toLowerCase() !== rule.lower) {
-      // HTTP/2's :authority beside a Host: the first is kept, as before
-      if (name === 'HTTP_HOST') continue
+      // HTTP/2's :authority beside a Host: the router takes the Host, the backend would get
+      // the :authority, so they must name the same site (RFC 9113 8.3.1: otherwise malformed)
+      if (name === 'HTTP_HOST') {
+        if ((params[at] as [string, string])[1] === value) continue
+        throw new BadRequestError('the Host header differs from :authority')
+      }
       throw new BadRequestError(`request headers ${quoteName(owner)} and ${quoteName(header)} both become ${name}`)
     }
     // the same header repeated (never Host, counted above): joined as HTTP allows

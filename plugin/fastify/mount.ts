@@ -67,7 +67,11 @@ export function checkMethods (methods: unknown): readonly string[] {
 export function meetsHostConstraint (constraints: Record<string, unknown> | undefined, request: FastifyRequest): boolean {
   const wanted = constraints?.host
   if (wanted === undefined) return true
-  const host = request.headers.host ?? ''
+  // the router's own derivation (find-my-way): HTTP/2 names the host in :authority, and a
+  // request its routes take must not pass their authorizer by sending no Host header
+  const header = request.headers.host
+  const authority = request.headers[':authority']
+  const host = header !== undefined && header !== '' ? header : typeof authority === 'string' ? authority : ''
   if (wanted instanceof RegExp) return new RegExp(wanted.source, wanted.flags.replace(/[gy]/g, '')).test(host)
   return typeof wanted === 'string' ? host === wanted : true
 }

@@ -30,7 +30,9 @@ t.test('empty string without Host (HTTP/1.0)', async (t) => {
 
 t.test('HTTP/2 :authority stands in for Host', async (t) => {
   t.equal(serverName([[':authority', 'H2.example:443']]), 'h2.example')
-  t.equal(serverName([[':authority', 'a.example'], ['Host', 'b.example']]), 'b.example', 'Host wins')
+  t.equal(serverName([[':authority', 'a.example'], ['Host', 'a.example']]), 'a.example', 'a Host beside it names the same site')
+  // the router takes the Host, HTTP_HOST the :authority: two sites for one request (RFC 9113 8.3.1)
+  t.throws(() => serverName([[':authority', 'a.example'], ['Host', 'b.example']]), { code: 'FST_FASTCGI_BAD_REQUEST' }, 'a Host differing from :authority is a 400')
 })
 
 t.test('a configured name wins', async (t) => {
