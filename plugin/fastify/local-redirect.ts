@@ -70,8 +70,13 @@ export class LocalRedirects {
     this.pending.set(token, { hops, origin })
     const headers: Record<string, string | string[]> = {}
     for (const [name, value] of Object.entries(origin.headers)) {
-      if (value !== undefined && !NOT_FORWARDED.has(name)) headers[name] = value
+      // HTTP/2 pseudo-headers are not headers; the :authority goes on as the Host below
+      if (value !== undefined && !NOT_FORWARDED.has(name) && !name.startsWith(':')) headers[name] = value
     }
+    // an HTTP/2 client may name the site in :authority alone: without it as the Host, the hop
+    // would be routed as inject's default host, past the virtual host's authorizer
+    const authority = origin.headers[':authority']
+    if ((headers.host === undefined || headers.host === '') && typeof authority === 'string') headers.host = authority
     headers[TOKEN_HEADER] = token
     const abort = new AbortController()
     let innerResponse: NodeJS.EventEmitter | undefined
