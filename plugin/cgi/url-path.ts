@@ -169,3 +169,12 @@ export function isPathInside (root: string, candidate: string): boolean {
   if (!c.startsWith(r)) return false
   return c.length === r.length || c.charCodeAt(r.length) === SLASH
 }
+
+/**
+ * A decoded path as a URL path again, each segment percent-encoded: what @fastify/send takes (a
+ * file name may hold `%`, `?` or `#`) and what a Location may say (a decoded `\`, space or
+ * non-Latin-1 name would be read as another host, an invalid URI, or refused by node:http).
+ */
+export function encodePath (decoded: string): string {
+  return decoded.split('/').map((segment) => encodeURIComponent(segment)).join('/')
+}

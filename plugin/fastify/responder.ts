@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Cancellation } from '../client/cancellation'
 import type { FastcgiResponse } from '../client/exchange'
 import { buildCgiParams, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
+import { encodePath } from '../cgi/url-path'
 import { NoBackendError, TooManyRedirectsError } from '../errors'
 import { peekVariables, authorizedDocroot } from './authorizer-approval'
 import { Dispatcher, RequestHint } from './dispatcher'
@@ -46,7 +47,7 @@ export class Responder {
   async handleRoute (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const target = parseTarget(request.method, request.raw.url ?? '/')
     // the prefix alone is the mount's directory: addressed with its slash, as lighttpd's alias
-    if (this.resolver.mount.local(target.path) === '') return reply.redirect(`${target.path}/${target.query === '' ? '' : `?${target.query}`}`, 301)
+    if (this.resolver.mount.local(target.path) === '') return reply.redirect(`${encodePath(target.path)}/${target.query === '' ? '' : `?${target.query}`}`, 301)
     // an approving authorizer with a docroot moved the request there (lighttpd's restart)
     const docroot = authorizedDocroot(request)
     let pending = this.resolver.resolve(target.path, docroot)
@@ -62,7 +63,7 @@ export class Responder {
         return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'Forbidden' })
       case 'redirect': {
         const query = target.query === '' ? '' : `?${target.query}`
-        return reply.redirect(resolution.location + query, 301)
+        return reply.redirect(encodePath(resolution.location) + query, 301)
       }
       case 'route':
         return this.serve(request, reply, docroot === undefined ? resolution.route : { ...resolution.route, documentRoot: docroot }, target, {})

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { send } from '@fastify/send'
 import { joinPath } from '../cgi/params'
-import { encodeFsPath } from './x-sendfile'
+import { encodePath } from '../cgi/url-path'
 
 /** `urlPath` must be normalized (decoded, no dot-segments), so the join cannot leave `docroot`. */
 export async function serveFromDocroot (request: FastifyRequest, reply: FastifyReply, docroot: string, urlPath: string): Promise<FastifyReply> {
@@ -27,9 +27,11 @@ export async function serveFromDocroot (request: FastifyRequest, reply: FastifyR
     if (urlPath.endsWith('/')) return forbidden(reply)
     const raw = request.raw.url ?? '/'
     const q = raw.indexOf('?')
-    return reply.redirect(q === -1 ? `${raw}/` : `${raw.slice(0, q)}/${raw.slice(q)}`, 301)
+    // the normalized path, never the target as sent: `//evil.example/../dir` names /dir here,
+    // but as a Location it sends the browser to evil.example
+    return reply.redirect(`${encodePath(urlPath)}/${q === -1 ? '' : raw.slice(q)}`, 301)
   }
-  const result = await send(request.raw, encodeFsPath(file), { dotfiles: 'allow', index: false })
+  const result = await send(request.raw, encodePath(file), { dotfiles: 'allow', index: false })
   if (result.type === 'error' && result.statusCode === 404) {
     result.stream.destroy()
     reply.callNotFound()

@@ -18,7 +18,7 @@ import type { Stats } from 'node:fs'
 import { Readable } from 'node:stream'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { send } from '@fastify/send'
-import { decodePath, isPathInside, removeDotSegments } from '../cgi/url-path'
+import { decodePath, encodePath, isPathInside, removeDotSegments } from '../cgi/url-path'
 import { BadSendfileError, SendfileChangedError, SendfileForbiddenError, SendfileNotFoundError } from '../errors'
 
 export type SendfileDirective =
@@ -84,7 +84,7 @@ export async function replyWithSendfile (request: FastifyRequest, reply: Fastify
   }
 
   const backendType = headers['content-type'] !== undefined
-  const result = await send(request.raw, encodeFsPath(file.path), {
+  const result = await send(request.raw, encodePath(file.path), {
     dotfiles: 'allow',
     index: false,
     // the backend's Cache-Control and Content-Type go along; send only fills in what is missing
@@ -262,11 +262,6 @@ async function * concatParts (log: FastifyBaseLogger, parts: readonly RangePart[
     const length = part.end - part.start + 1
     yield * takeExactly(log, part.path, createReadStream(part.path, { start: part.start, end: part.end }), length)
   }
-}
-
-/** @fastify/send takes a URL-encoded path; a file name may hold `%`, `?` or `#`. */
-export function encodeFsPath (file: string): string {
-  return file.split('/').map((segment) => encodeURIComponent(segment)).join('/')
 }
 
 function discardBody (body: Readable): void {
