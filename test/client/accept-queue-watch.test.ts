@@ -9,22 +9,24 @@ function connection (msAgo: number, answered: boolean): WatchedConnection {
   return { answered, attached: true, attachedAt: performance.now() - msAgo }
 }
 
+// Times are far apart (seconds against a millisecond) so that a loaded machine pausing this
+// test between two clock readings cannot change an answer.
 t.test('overtook: sent later, finished first, with a margin of twice its time plus 1 ms', async (t) => {
-  t.ok(overtook(connection(1, true), performance.now() - 20), 'sent 1 ms ago, the other 20 ms ago')
+  t.ok(overtook(connection(1, true), performance.now() - 10000), 'sent 1 ms ago, the other 10 s ago')
   t.notOk(overtook(connection(15, true), performance.now() - 20), 'took 15 ms: the other is only slower')
   t.notOk(overtook(connection(20, true), performance.now() - 10), 'sent before the other: overtook nothing')
 })
 
 t.test('the oldest waiting fresh connection is the one overtaken, and none while none waits', async (t) => {
   const watch = new AcceptQueueWatch()
-  const older = connection(30, false)
-  const newer = connection(20, false)
+  const older = connection(10000, false)
+  const newer = connection(9000, false)
   const returning = connection(1, true)
   t.equal(watch.overtakenBy([older, newer, returning], returning), undefined, 'no fresh connection was sent')
   watch.freshSent()
   watch.freshSent()
   t.equal(watch.overtakenBy([newer, older, returning], returning), older)
-  t.equal(watch.overtakenBy([older, newer], connection(25, true)), undefined, 'a slower request overtakes nothing')
+  t.equal(watch.overtakenBy([older, newer], connection(6000, true)), undefined, 'a slower request overtakes nothing')
 })
 
 t.test('the workers held count as our share once per waiting connection', async (t) => {
