@@ -45,6 +45,12 @@ const MAX_BACKEND_ATTEMPTS = 5
 const SPAWN_WAIT = 5000
 
 export class Dispatcher {
+  /** requests waiting for a spawn: one listener on the pool for all of them, not one each */
+  private readonly spawnWaiters = new Set<() => void>()
+  private readonly onSpawned = (): void => {
+    for (const waiter of [...this.spawnWaiters]) waiter()
+  }
+
   constructor (private readonly pool: Backends) {}
 
   /**
@@ -136,12 +142,14 @@ export class Dispatcher {
     const spawned = await new Promise<boolean>((resolve) => {
       const done = (result: boolean): void => {
         clearTimeout(timer)
-        this.pool.off('spawned', onSpawned)
+        this.spawnWaiters.delete(onSpawned)
+        if (this.spawnWaiters.size === 0) this.pool.off('spawned', this.onSpawned)
         resolve(result)
       }
       const onSpawned = (): void => done(true)
       const timer = setTimeout(() => done(false), SPAWN_WAIT)
-      this.pool.on('spawned', onSpawned)
+      if (this.spawnWaiters.size === 0) this.pool.on('spawned', this.onSpawned)
+      this.spawnWaiters.add(onSpawned)
     })
     return spawned
   }

@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { CgiRequestInfo } from '../cgi/params'
+import { ClientAbortedError } from '../errors'
 import { buildRequestInfo } from './request-info'
 import type { TargetOverride } from './request-info'
 
@@ -64,6 +65,9 @@ export class LocalRedirects {
 
   /** Serves `location` to the client as Fastify would answer a GET for it. */
   async follow (request: FastifyRequest, reply: FastifyReply, location: string): Promise<FastifyReply> {
+    // a client already gone (while a hook or the first backend had the request) closes the reply
+    // no more: the hop's body would stream into a destroyed reply, its backend paused for good
+    if (reply.raw.destroyed && !reply.raw.writableEnded) throw new ClientAbortedError()
     const hops = this.hopsOf(request) + 1
     const origin = this.hopOf(request)?.origin ?? request
     const token = randomBytes(16).toString('hex')

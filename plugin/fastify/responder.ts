@@ -6,7 +6,7 @@ import { Cancellation } from '../client/cancellation'
 import type { FastcgiResponse } from '../client/exchange'
 import { buildCgiParams, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
 import { encodePath } from '../cgi/url-path'
-import { NoBackendError, TooManyRedirectsError } from '../errors'
+import { BadRequestPathError, NoBackendError, TooManyRedirectsError } from '../errors'
 import { peekVariables, authorizedDocroot } from './authorizer-approval'
 import { Dispatcher, RequestHint } from './dispatcher'
 import { LocalRedirects, MAX_LOCAL_REDIRECTS } from './local-redirect'
@@ -154,9 +154,11 @@ export class Responder {
 
     const local = localRedirectTarget(response)
     if (local !== undefined) {
-      const resolution = await this.resolver.resolve(parseTarget('GET', local).path, documentRoot)
-      // not one of ours: the client follows it, with the redirect's own body (as lighttpd)
-      if (resolution.kind !== 'route') return sendResponse(request, reply, response, host, config.hooks.rewriteHeaders)
+      const localPath = decodableLocation(local)
+      const resolution = localPath === undefined ? undefined : await this.resolver.resolve(localPath, documentRoot)
+      // not one of ours (nor a path the gateway could route at all): the client follows it,
+      // with the redirect's own body (as lighttpd)
+      if (resolution?.kind !== 'route') return sendResponse(request, reply, response, host, config.hooks.rewriteHeaders)
       discardBody(response)
       // this hop is over: its listener must not pile up on the reply
       reply.raw.removeListener('close', onClose)
@@ -176,6 +178,16 @@ function extraVariables (request: FastifyRequest, application: Array<[string, st
     if (!isGatewayVariable(name)) granted.push([name, value])
   }
   return { granted, application }
+}
+
+/** The path of a local Location, or undefined when it cannot be decoded (`/%zz`, a control byte). */
+function decodableLocation (location: string): string | undefined {
+  try {
+    return parseTarget('GET', location).path
+  } catch (err) {
+    if (err instanceof BadRequestPathError) return undefined
+    throw err
+  }
 }
 
 /** RFC 3875 6.2.2: a Location holding a local path, without Status, is served internally. */

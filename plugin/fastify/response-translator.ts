@@ -28,8 +28,10 @@ export function clientHeaders (pairs: ReadonlyArray<readonly [string, string]>, 
   for (const [name, value] of pairs) {
     const lower = name.toLowerCase()
     if (lower === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`
-    if (HOP_BY_HOP.has(lower) || lower.startsWith('x-lighttpd-') || alsoDrop?.(lower) === true) continue
-    const existing = headers[lower]
+    // `__proto__` cannot be carried: in Fastify's header object it would set the prototype
+    if (HOP_BY_HOP.has(lower) || lower === '__proto__' || lower.startsWith('x-lighttpd-') || alsoDrop?.(lower) === true) continue
+    // own values only: `constructor` would otherwise find Object's and send it along
+    const existing = Object.hasOwn(headers, lower) ? headers[lower] : undefined
     if (existing === undefined) headers[lower] = value
     else if (Array.isArray(existing)) existing.push(value)
     else headers[lower] = [existing, value]
