@@ -73,6 +73,20 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     await pool.close()
     throw err
   }
+  // before anything else can fail the registration: its processes must stop with the app
+  let grace: NodeJS.Timeout | undefined
+  fastify.addHook('preClose', async () => {
+    pool.disconnect(false)
+    // the HTTP server waits for every request in flight before any onClose hook runs: a stalled
+    // backend, or a client that stops reading a streamed response, would hold close() without this
+    grace = setTimeout(() => pool.disconnect(true), config.closeGrace)
+    grace.unref()
+  })
+  fastify.addHook('onClose', async () => {
+    clearTimeout(grace)
+    await pool.close()
+    pool.disconnect(true)
+  })
   const parts = { resolver: new ScriptResolver(config, mount), dispatcher: new Dispatcher(pool), redirects: new LocalRedirects(fastify), metrics }
   const responder = new Responder(config, parts.resolver, parts.dispatcher, parts.redirects, metrics)
   // the keys must cover every target the application's router would take for a guarded one
@@ -102,14 +116,6 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
   await registerRoutes(fastify, config, (request, reply) => responder.handleRoute(request, reply), { own, full: mount.prefix })
   if (config.statusRoute !== undefined) registerStatusRoute(fastify, { ...config.statusRoute, url: own + config.statusRoute.url }, registry.statusView())
   if (config.startupCheck !== 'off') fastify.addHook('onReady', async () => await runStartupCheck(config, fastify.log))
-
-  fastify.addHook('preClose', async () => {
-    pool.disconnect(false)
-  })
-  fastify.addHook('onClose', async () => {
-    await pool.close()
-    pool.disconnect(true)
-  })
 }
 
 // The package's shape is the one the Fastify plugins ship: a CommonJS module whose export is the

@@ -154,6 +154,8 @@ export class BackendClient {
   private connections = 0
   private dirtyClosed = 0
   private closed = false
+  /** destroy() was called: a connect still under way must not outlive it */
+  private destroyed = false
   /** keepAlive 'auto' resolved by the probe, once per client (again after PROBE_RETRY when it could not ask) */
   private probe: Promise<void> | undefined
   /** what the probe found, once it has come */
@@ -290,6 +292,7 @@ export class BackendClient {
 
   /** Drops every connection, busy ones included. */
   destroy (): void {
+    this.destroyed = true
     this.close()
     for (const connection of [...this.open]) connection.destroy()
   }
@@ -316,6 +319,11 @@ export class BackendClient {
       socket = await connectSocket(this.options.address, timeout)
     } finally {
       this.connecting--
+    }
+    // destroy() dropped every open connection while this one was on its way (app.close())
+    if (this.destroyed) {
+      socket.destroy()
+      throw new PoolClosedError()
     }
     const connection = new BackendConnection(socket, this.name, (gone) => this.forget(gone))
     this.connections++
