@@ -49,6 +49,9 @@ export const ReadTimeoutError = createError<'FST_FASTCGI_READ_TIMEOUT', 504, [st
   'FST_FASTCGI_READ_TIMEOUT', 'FastCGI backend %s sent nothing for %d ms', 504)
 export const WriteTimeoutError = createError<'FST_FASTCGI_WRITE_TIMEOUT', 504, [string, number]>(
   'FST_FASTCGI_WRITE_TIMEOUT', 'FastCGI backend %s accepted no data for %d ms', 504)
+/** The headers are out by then: the client's connection is cut, and the backend freed. */
+export const SendTimeoutError = createError<'FST_FASTCGI_SEND_TIMEOUT', 504, [number, string]>(
+  'FST_FASTCGI_SEND_TIMEOUT', 'The client took nothing of the response for %d ms; backend %s released', 504)
 
 // Broken backend answers (502)
 export const ProtocolError = createError<'FST_FASTCGI_PROTOCOL', 502, [string]>(

@@ -52,6 +52,8 @@ export interface BackendClientOptions {
   readonly readTimeout: number
   /** ms the backend may refuse to take request data; 0 = none */
   readonly writeTimeout: number
+  /** ms the reader of a response may take nothing while the backend waits for it; 0 or unset = none */
+  readonly sendTimeout?: number
   /**
    * reuse connections; 'auto': when the backend answers FCGI_GET_VALUES (see probe-values), and
    * for libfcgi (which answers only a padded one) once a worker has shown it reads the connection
@@ -98,6 +100,7 @@ export interface BackendRequest {
   readonly connectTimeout?: number
   readonly readTimeout?: number
   readonly writeTimeout?: number
+  readonly sendTimeout?: number
 }
 
 export type KeepAlive = boolean | 'auto'
@@ -349,6 +352,7 @@ export class BackendClient {
       keepConn: mode === true || mode === 'ask',
       readTimeout: req.readTimeout ?? options.readTimeout,
       writeTimeout: req.writeTimeout ?? options.writeTimeout,
+      sendTimeout: req.sendTimeout ?? options.sendTimeout ?? 0,
       headerLimit: options.headerLimit,
       onStderr: req.onStderr
     }, (finished, reusable) => {

@@ -23,7 +23,7 @@ import { CgiHeaderParser } from '../cgi/response-header-parser'
 import type { CgiResponseHead } from '../cgi/response-header-parser'
 import { MAX_CONTENT_LENGTH, ProtocolStatus, encodeRequestHead } from '../protocol'
 import type { NameValuePair, Role } from '../protocol'
-import { ClientAbortedError, OverloadedError, PrematureCloseError, ReadTimeoutError, RequestRejectedError, WriteTimeoutError } from '../errors'
+import { ClientAbortedError, OverloadedError, PrematureCloseError, ReadTimeoutError, RequestRejectedError, SendTimeoutError, WriteTimeoutError } from '../errors'
 
 /** A body that can be sent again (a retry on a fresh connection): a buffer or a spooled file. */
 export interface ReplayableBody {
@@ -40,6 +40,8 @@ export interface ExchangeOptions {
   readonly keepConn: boolean
   readonly readTimeout: number
   readonly writeTimeout: number
+  /** ms the body's reader may take nothing while the backend waits for it; 0 = no limit */
+  readonly sendTimeout: number
   readonly headerLimit: number
   readonly onStderr: ((chunk: Buffer) => void) | undefined
 }
@@ -239,7 +241,8 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
 
   onDrainWait (waiting: boolean): void {
     this.awaitingDrain = waiting
-    if (this.phase !== 'done' && this.timer.purpose !== 'hold') this.armWatch()
+    // the hold delivers soon anyway, and a client that takes nothing is cut off whatever the backend does
+    if (this.phase !== 'done' && this.timer.purpose !== 'hold' && this.timer.purpose !== 'send') this.armWatch()
   }
 
   onBodyError (err: Error): void {
@@ -266,6 +269,12 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     }
     if (purpose === 'write') {
       this.fail(new WriteTimeoutError(this.connection.name, this.options.writeTimeout))
+      return
+    }
+    // A reader that takes nothing for sendTimeout holds the backend's worker hostage (a client
+    // that stops reading would keep it for good): it is cut off and the worker freed.
+    if (purpose === 'send') {
+      this.fail(new SendTimeoutError(this.options.sendTimeout, this.connection.name))
       return
     }
     // A reader that is slower than the backend is not the backend's fault.
@@ -382,13 +391,15 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     if (!body.push(chunk) && !this.bodyPaused) {
       this.bodyPaused = true
       this.connection.socket.pause()
+      if (this.options.sendTimeout > 0) this.timer.set('send', this.options.sendTimeout)
     }
   }
 
   private onBodyDemand (): void {
     if (this.bodyPaused) {
       this.bodyPaused = false
-      this.timer.refresh('read')
+      if (this.timer.purpose === 'send') this.armWatch()
+      else this.timer.refresh('read')
       this.connection.socket.resume()
     }
   }

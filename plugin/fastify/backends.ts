@@ -63,6 +63,7 @@ export function createBackends (config: FastcgiConfig, logger: PoolLogger): Back
       connectTimeout: host.connectTimeout,
       readTimeout: host.readTimeout,
       writeTimeout: host.writeTimeout,
+      sendTimeout: host.sendTimeout,
       keepAlive: host.keepAlive,
       keepAliveMaxIdle: host.keepAliveMaxIdle,
       keepAliveTimeout: host.keepAliveTimeout,

@@ -99,6 +99,7 @@ export class Dispatcher {
           connectTimeout: host.connectTimeout,
           readTimeout: host.readTimeout,
           writeTimeout: host.writeTimeout,
+          sendTimeout: host.sendTimeout,
           onStderr: (chunk) => { (stderr ??= new StderrLog(request.log, backendName)).push(chunk) },
           queueWatcher: measure
         })

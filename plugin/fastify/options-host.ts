@@ -122,7 +122,7 @@ function checkCombinations (where: string, mappingKey: string, o: FastcgiHostOpt
     // out loud, because a websocket endpoint that silently does not work is worse
     warnings.push(`${where}.upgrade has no effect: HTTP Upgrade (websocket) tunnelling through FastCGI is not supported; an Upgrade request reaches the backend as an ordinary request`)
   }
-  for (const key of ['disableTime', 'idleTimeout', 'connectTimeout', 'readTimeout', 'writeTimeout', 'keepAliveTimeout', 'queueTimeout'] as const) {
+  for (const key of ['disableTime', 'idleTimeout', 'connectTimeout', 'readTimeout', 'writeTimeout', 'sendTimeout', 'keepAliveTimeout', 'queueTimeout'] as const) {
     warnIfSeconds(warnings, `${where}.${key}`, o[key])
   }
 }
@@ -154,6 +154,7 @@ function withDefaults (o: FastcgiHostOptions, identity: Pick<HostConfig, 'option
     tcpFinPropagate: o.tcpFinPropagate ?? false,
     connectTimeout: o.connectTimeout ?? 8000,
     writeTimeout: o.writeTimeout ?? 60_000,
+    sendTimeout: o.sendTimeout ?? 60_000,
     readTimeout: o.readTimeout ?? 60_000,
     upgrade: o.upgrade ?? false,
     keepAlive: o.keepAlive ?? 'auto',

@@ -34,6 +34,7 @@ export const HOST_OPTIONS: Record<keyof FastcgiHostOptions, Kind> = {
   tcpFinPropagate: 'boolean',
   connectTimeout: 'duration',
   writeTimeout: 'duration',
+  sendTimeout: 'duration',
   readTimeout: 'duration',
   upgrade: 'boolean',
   keepAlive: 'keepAlive',

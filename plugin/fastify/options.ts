@@ -48,6 +48,12 @@ export interface FastcgiHostOptions {
   connectTimeout?: number
   writeTimeout?: number
   readTimeout?: number
+  /**
+   * Beyond lighttpd (nginx's send_timeout): ms a client may take nothing of a streamed response
+   * while the backend waits for it to read; then the response is cut and the backend freed
+   * (default 60000; 0: wait as long as the client holds the connection)
+   */
+  sendTimeout?: number
   upgrade?: boolean
   /**
    * Beyond lighttpd: reuse connections (FCGI_KEEP_CONN). Default 'auto': reuse when the backend
@@ -170,6 +176,7 @@ export interface HostConfig {
   readonly tcpFinPropagate: boolean
   readonly connectTimeout: number
   readonly writeTimeout: number
+  readonly sendTimeout: number
   readonly readTimeout: number
   readonly upgrade: boolean
   readonly keepAlive: boolean | 'auto'

@@ -13,7 +13,7 @@ export const LATENCY_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const
 export type StatusClass = typeof STATUS_CLASSES[number]
 
-export const TIMEOUT_KINDS = ['connect', 'read', 'write', 'queue'] as const
+export const TIMEOUT_KINDS = ['connect', 'read', 'write', 'queue', 'send'] as const
 export type TimeoutKind = typeof TIMEOUT_KINDS[number]
 
 // the FST_FASTCGI_* codes of plugin/errors.ts that are timeouts
@@ -21,7 +21,8 @@ const TIMEOUT_CODES: ReadonlyMap<string, TimeoutKind> = new Map([
   ['FST_FASTCGI_CONNECT_TIMEOUT', 'connect'],
   ['FST_FASTCGI_READ_TIMEOUT', 'read'],
   ['FST_FASTCGI_WRITE_TIMEOUT', 'write'],
-  ['FST_FASTCGI_QUEUE_TIMEOUT', 'queue']
+  ['FST_FASTCGI_QUEUE_TIMEOUT', 'queue'],
+  ['FST_FASTCGI_SEND_TIMEOUT', 'send']
 ])
 
 /** The backend's name in labels and logs: its label, or its address when it has none. */

@@ -192,7 +192,7 @@ export function statusPrometheus (pool: PoolSnapshot, metrics: MetricsSnapshot, 
   each((s, base) => lines.push(`fastcgi_aborts_total${labels(base)} ${s.aborts}`))
   family('fastcgi_retries_total', 'counter', 'Requests sent to this backend after another one could not be reached.')
   each((s, base) => lines.push(`fastcgi_retries_total${labels(base)} ${s.retries}`))
-  family('fastcgi_timeouts_total', 'counter', 'Timeouts by kind: connect, read, write, queue.')
+  family('fastcgi_timeouts_total', 'counter', 'Timeouts by kind: connect, read, write, queue, send (the client took nothing of the response).')
   each((s, base) => TIMEOUT_KINDS.forEach((k, i) => {
     lines.push(`fastcgi_timeouts_total${labels({ ...base, kind: k })} ${s.timeouts[i] ?? 0}`)
   }))

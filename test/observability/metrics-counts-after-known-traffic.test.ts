@@ -47,7 +47,7 @@ t.test('status classes, histograms and the Prometheus text after 11 requests', {
   t.same(b.responses, { '1xx': 0, '2xx': 5, '3xx': 1, '4xx': 3, '5xx': 2 })
   t.equal(b.aborts, 0)
   t.equal(b.retries, 0)
-  t.same(b.timeouts, { connect: 0, read: 0, write: 0, queue: 0 })
+  t.same(b.timeouts, { connect: 0, read: 0, write: 0, queue: 0, send: 0 })
   t.equal(b.queueDepth, 0)
   checkHistogram(t, b.firstByte, 11, 'first byte')
   checkHistogram(t, b.total, 11, 'total')
@@ -109,7 +109,7 @@ t.test('timeouts and aborts', { skip }, async (t) => {
   t.equal((await app.inject('/slow.php?ms=3000')).statusCode, 504, 'read timeout')
   t.ok(await eventually(() => backendOf(statusOf(app), '.php', 'php').requests === 1))
   let b = backendOf(statusOf(app), '.php', 'php')
-  t.same(b.timeouts, { connect: 0, read: 1, write: 0, queue: 0 })
+  t.same(b.timeouts, { connect: 0, read: 1, write: 0, queue: 0, send: 0 })
   t.equal(b.responses['5xx'], 1)
 
   // a client that goes away mid-body: the script sends a first line, stalls (within readTimeout

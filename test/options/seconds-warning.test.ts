@@ -7,7 +7,7 @@ import fastcgi from '../../plugin'
 import { normalizeOptions } from '../../plugin/fastify/options'
 import { makeTempDir } from '../helpers/tmp'
 
-const DURATIONS = ['disableTime', 'idleTimeout', 'connectTimeout', 'readTimeout', 'writeTimeout', 'keepAliveTimeout', 'queueTimeout'] as const
+const DURATIONS = ['disableTime', 'idleTimeout', 'connectTimeout', 'readTimeout', 'writeTimeout', 'sendTimeout', 'keepAliveTimeout', 'queueTimeout'] as const
 
 for (const key of DURATIONS) {
   t.test(`${key}: 1 and 99 warn, 0 and 100 do not`, async (t) => {
