@@ -36,9 +36,14 @@ interface Hop {
   readonly origin: FastifyRequest
 }
 
+// Shared by every registration: a hop may land on another registration's route (another
+// prefix or host), and its count and origin must go with it. Kept per registration, two
+// backends that redirect to each other across registrations restarted the count at every hop
+// and looped for good.
+const pending = new Map<string, Hop>()
+const linked = new WeakMap<FastifyRequest, Hop>()
+
 export class LocalRedirects {
-  private readonly pending = new Map<string, Hop>()
-  private readonly linked = new WeakMap<FastifyRequest, Hop>()
 
   constructor (private readonly fastify: FastifyInstance) {}
 
@@ -71,7 +76,7 @@ export class LocalRedirects {
     const hops = this.hopsOf(request) + 1
     const origin = this.hopOf(request)?.origin ?? request
     const token = randomBytes(16).toString('hex')
-    this.pending.set(token, { hops, origin })
+    pending.set(token, { hops, origin })
     const headers: Record<string, string | string[]> = {}
     for (const [name, value] of Object.entries(origin.headers)) {
       // HTTP/2 pseudo-headers are not headers; the :authority goes on as the Host below
@@ -106,7 +111,7 @@ export class LocalRedirects {
       reply.raw.removeListener('close', onClientGone)
       throw err
     } finally {
-      this.pending.delete(token)
+      pending.delete(token)
     }
     innerResponse = answer.raw.res
     const out: Record<string, string | string[]> = {}
@@ -119,13 +124,13 @@ export class LocalRedirects {
   }
 
   private hopOf (request: FastifyRequest): Hop | undefined {
-    const known = this.linked.get(request)
+    const known = linked.get(request)
     if (known !== undefined) return known
     const token = request.headers[TOKEN_HEADER]
     if (typeof token !== 'string') return undefined
-    const hop = this.pending.get(token)
+    const hop = pending.get(token)
     if (hop === undefined) return undefined
-    this.linked.set(request, hop)
+    linked.set(request, hop)
     return hop
   }
 }
