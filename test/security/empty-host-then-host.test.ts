@@ -4,10 +4,9 @@
 // guarded site: `Host:` then `Host: admin.example` reached admin.example's application through
 // the other registration, past admin.example's authorizer.
 import t from 'tap'
-import Fastify from 'fastify'
-import fastcgi from '../../plugin'
 import { startFaultServer, faults } from '../helpers/fault-server'
 import { parseResponse, rawConnect } from '../hardening/support'
+import { listenGuardedAndOpen } from './virtual-hosts'
 
 async function ask (port: number, headerLines: string): Promise<{ status: number, body: string }> {
   const conn = await rawConnect({ teardown: () => {} }, port)
@@ -23,21 +22,8 @@ async function ask (port: number, headerLines: string): Promise<{ status: number
 t.test('an empty Host before another one does not pass the second to the backend', async (t) => {
   const backend = await startFaultServer(t, faults.echoParams())
   const gate = await startFaultServer(t, faults.rawHeaders('Status: 403\r\nContent-Type: text/plain\r\n\r\n', 'denied'))
-  const app = Fastify()
-  t.teardown(() => app.close())
   // admin.example is guarded by its authorizer; every other host is the public site, on the same backend
-  await app.register(async (scope) => {
-    await scope.register(fastcgi, {
-      documentRoot: process.cwd(),
-      constraints: { host: 'admin.example' },
-      server: { '/': [{ ...gate.options, mode: 'authorizer', checkLocal: false }], '.php': [{ ...backend.options, checkLocal: false }] }
-    })
-  })
-  await app.register(async (scope) => {
-    await scope.register(fastcgi, { documentRoot: process.cwd(), server: { '.php': [{ ...backend.options, checkLocal: false }] } })
-  })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const port = (app.server.address() as { port: number }).port
+  const { port } = await listenGuardedAndOpen(t, { guardKey: '/', gate, backend })
 
   const guarded = await ask(port, 'Host: admin.example\r\n')
   t.equal(guarded.status, 403, 'admin.example: the authorizer answers')

@@ -5,50 +5,20 @@
 // authorized by admin.example's authorizer, and one routed to the public site must not reach
 // the backend as admin.example (RFC 9113 8.3.1: a Host differing from :authority is malformed).
 import t from 'tap'
-import http2 from 'node:http2'
-import Fastify from 'fastify'
-import fastcgi from '../../plugin'
+import type http2 from 'node:http2'
 import { startFaultServer, faults } from '../helpers/fault-server'
+import { h2get, h2session, listenGuardedAndOpen } from './virtual-hosts'
 
-interface H2Answer { status: number, body: string }
-
-function h2get (session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders): Promise<H2Answer> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({ ':method': 'GET', ':path': '/index.php', ...headers }, { endStream: true })
-    let status = 0
-    let body = ''
-    stream.setEncoding('utf8')
-    stream.on('response', (h) => { status = Number(h[':status']) })
-    stream.on('data', (c: string) => { body += c })
-    stream.on('end', () => resolve({ status, body }))
-    stream.on('error', reject)
-    const timer = setTimeout(() => { stream.close(http2.constants.NGHTTP2_CANCEL); reject(new Error('h2 request timed out')) }, 10_000)
-    stream.on('close', () => clearTimeout(timer))
-  })
-}
+// every request of this file asks for /index.php
+const INDEX = { ':path': '/index.php' }
 
 t.test('HTTP/2: a virtual host\'s authorizer guards what its routes take', async (t) => {
   const backend = await startFaultServer(t, faults.echoParams())
   const gate = await startFaultServer(t, faults.rawHeaders('Status: 403\r\nContent-Type: text/plain\r\n\r\n', 'denied'))
-  const app = Fastify({ http2: true })
-  t.teardown(() => app.close())
-  await app.register(async (scope) => {
-    await scope.register(fastcgi, {
-      documentRoot: process.cwd(),
-      constraints: { host: 'admin.example' },
-      server: { '/': [{ ...gate.options, mode: 'authorizer', checkLocal: false }], '.php': [{ ...backend.options, checkLocal: false }] }
-    })
-  })
-  await app.register(async (scope) => {
-    await scope.register(fastcgi, { documentRoot: process.cwd(), server: { '.php': [{ ...backend.options, checkLocal: false }] } })
-  })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const port = (app.server.address() as { port: number }).port
-  const session = http2.connect(`http://127.0.0.1:${port}`)
-  session.on('error', () => {})
-  t.teardown(() => { session.destroy() })
+  const { port } = await listenGuardedAndOpen(t, { guardKey: '/', gate, backend, http2: true })
+  const session = h2session(t, port)
 
-  const open = await h2get(session, { ':authority': 'www.example' })
+  const open = await h2get(session, { ...INDEX, ':authority': 'www.example' })
   t.equal(open.status, 200, 'the public site')
   t.match(open.body, /^HTTP_HOST=www\.example$/m)
 
@@ -60,7 +30,7 @@ t.test('HTTP/2: a virtual host\'s authorizer guards what its routes take', async
   ]
   for (const headers of cases) {
     const before = backend.requests.length
-    const res = await h2get(session, headers)
+    const res = await h2get(session, { ...INDEX, ...headers })
     t.not(res.status, 200, `${JSON.stringify(headers)}: not served (${res.status})`)
     t.notMatch(res.body, /HTTP_HOST|SERVER_NAME/, 'no backend answered')
     t.equal(backend.requests.length, before, 'the backend was not asked')
