@@ -31,13 +31,16 @@ export async function registerRoutes (
         handler
       })
     }
-    // `/php` itself, which `/php/*` does not take: the responder redirects it to `/php/`
+    // `/php` itself, which `/php/*` does not take: the responder redirects it to `/php/`. With
+    // ignoreTrailingSlash the router gives this route `/php/` too, which the responder serves
+    // (the mount's index script): the application's route hooks guard it like the others
     if (mount.full !== '' && routeUrls(config).includes('/*')) {
       routes.route({
         method: 'GET',
         url: '/',
         prefixTrailingSlash: 'no-slash',
         ...(config.constraints === undefined ? {} : { constraints: config.constraints }),
+        ...config.hooks.routeOptions,
         handler
       })
     }

@@ -44,8 +44,18 @@ export class StderrLog {
     const lines: string[] = []
     for (const raw of text.split('\n')) {
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
-      if (line !== '') lines.push(line.length > LINE_LIMIT ? `${line.slice(0, LINE_LIMIT)}...` : line)
+      if (line !== '') lines.push(escapeControls(line.length > LINE_LIMIT ? `${line.slice(0, LINE_LIMIT)}...` : line))
     }
     if (lines.length > 0) this.log.warn({ backend: this.backend }, `FastCGI-stderr: ${lines.join('\n')}`)
   }
+}
+
+// C0 controls but TAB, DEL and C1 controls: a script writes what clients send to STDERR
+// (`error_log("login failed for $user")`), and ESC sequences, a bare CR or BEL would rewrite
+// what an operator reading the log on a terminal sees
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g // eslint-disable-line no-control-regex
+
+/** The line with its control characters as `\xNN`, so that it reads as what was written. */
+function escapeControls (line: string): string {
+  return line.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
