@@ -52,6 +52,9 @@ export const WriteTimeoutError = createError<'FST_FASTCGI_WRITE_TIMEOUT', 504, [
 /** The headers are out by then: the client's connection is cut, and the backend freed. */
 export const SendTimeoutError = createError<'FST_FASTCGI_SEND_TIMEOUT', 504, [number, string]>(
   'FST_FASTCGI_SEND_TIMEOUT', 'The client took nothing of the response for %d ms; backend %s released', 504)
+/** A response's temp file failed (disk full, I/O error): the bytes it held are lost, the client's connection is cut. */
+export const ResponseSpillError = createError<'FST_FASTCGI_RESPONSE_SPILL', 500, [string, Cause?]>(
+  'FST_FASTCGI_RESPONSE_SPILL', 'The temp file of a response its client was slow to read failed: %s', 500)
 
 // Broken backend answers (502)
 export const ProtocolError = createError<'FST_FASTCGI_PROTOCOL', 502, [string]>(

@@ -6,7 +6,7 @@ import { normalizeOptions } from './fastify/options'
 import type { FastcgiPluginOptions } from './fastify/options'
 import { Responder } from './fastify/responder'
 import type { ReplyFastcgiOptions } from './fastify/responder'
-import { Dispatcher } from './fastify/dispatcher'
+import { Dispatcher, responseSpillFor } from './fastify/dispatcher'
 import { ScriptResolver } from './fastify/script-resolver'
 import { registerRoutes } from './fastify/routes'
 import { LocalRedirects } from './fastify/local-redirect'
@@ -87,7 +87,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     await pool.close()
     pool.disconnect(true)
   })
-  const parts = { resolver: new ScriptResolver(config, mount), dispatcher: new Dispatcher(pool), redirects: new LocalRedirects(fastify), metrics }
+  const parts = { resolver: new ScriptResolver(config, mount), dispatcher: new Dispatcher(pool, responseSpillFor(config, fastify.log)), redirects: new LocalRedirects(fastify), metrics }
   const responder = new Responder(config, parts.resolver, parts.dispatcher, parts.redirects, metrics)
   // the keys must cover every target the application's router would take for a guarded one
   type RouterFlags = { caseSensitive?: boolean, ignoreTrailingSlash?: boolean }

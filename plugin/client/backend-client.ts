@@ -39,7 +39,7 @@ import { AcceptQueueWatch } from './accept-queue-watch'
 import { ConcurrencyLimit, Slot } from './concurrency-limit'
 import { BackendConnection } from './connection'
 import { FastcgiExchange, isReplayable } from './exchange'
-import type { FastcgiResponse, RequestBody } from './exchange'
+import type { FastcgiResponse, RequestBody, ResponseSpillOptions } from './exchange'
 import type { Cancellation } from './cancellation'
 import type { NameValuePair, Role } from '../protocol'
 import { ClientAbortedError, ConnectTimeoutError, OverloadedError, PoolClosedError, PrematureCloseError, StaleRecordError } from '../errors'
@@ -101,6 +101,8 @@ export interface BackendRequest {
   readonly readTimeout?: number
   readonly writeTimeout?: number
   readonly sendTimeout?: number
+  /** where a response whose reader is behind may go, freeing the backend; undefined: the backend waits for the reader */
+  readonly responseSpill?: ResponseSpillOptions
 }
 
 export type KeepAlive = boolean | 'auto'
@@ -354,7 +356,8 @@ export class BackendClient {
       writeTimeout: req.writeTimeout ?? options.writeTimeout,
       sendTimeout: req.sendTimeout ?? options.sendTimeout ?? 0,
       headerLimit: options.headerLimit,
-      onStderr: req.onStderr
+      onStderr: req.onStderr,
+      spill: req.responseSpill
     }, (finished, reusable) => {
       uncount()
       req.cancellation?.unwatch(finished)

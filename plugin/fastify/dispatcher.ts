@@ -7,7 +7,7 @@ import { finished } from 'node:stream'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { connectFailureKind } from '../client/connect'
 import { Cancellation, cancellationFromSignal } from '../client/cancellation'
-import type { FastcgiResponse, RequestBody } from '../client/exchange'
+import type { FastcgiResponse, RequestBody, ResponseSpillOptions } from '../client/exchange'
 import { Role } from '../protocol'
 import type { PickHint } from '../pool'
 import { BackendFailureError, NoBackendError, OverloadedError, QueueFullError, QueueTimeoutError } from '../errors'
@@ -40,6 +40,25 @@ export interface Dispatched {
   readonly host: HostConfig
 }
 
+/** ms between two warnings that responses cannot be spooled (a missing or full spoolDirectory) */
+const SPOOL_WARNING_INTERVAL = 60_000
+
+/** Where responses go while their clients read slower than the backend sends; undefined when responseSpoolLimit is 0. */
+export function responseSpillFor (config: { readonly responseSpoolLimit: number, readonly spoolDirectory: string }, log: FastifyBaseLogger): ResponseSpillOptions | undefined {
+  if (config.responseSpoolLimit === 0) return undefined
+  let warnedAt = -Infinity
+  return {
+    directory: config.spoolDirectory,
+    limit: config.responseSpoolLimit,
+    onUnavailable: (err) => {
+      const now = Date.now()
+      if (now - warnedAt < SPOOL_WARNING_INTERVAL) return
+      warnedAt = now
+      log.warn({ err, spoolDirectory: config.spoolDirectory }, 'cannot spool a response for a slow client (spoolDirectory): its backend waits for the client meanwhile')
+    }
+  }
+}
+
 const MAX_BACKEND_ATTEMPTS = 5
 /** ms a request waits for a backend process that is being spawned */
 const SPAWN_WAIT = 5000
@@ -51,7 +70,8 @@ export class Dispatcher {
     for (const waiter of [...this.spawnWaiters]) waiter()
   }
 
-  constructor (private readonly pool: Backends) {}
+  /** @param responseSpill where responses go while their clients are behind; undefined: never (responseSpoolLimit 0) */
+  constructor (private readonly pool: Backends, private readonly responseSpill?: ResponseSpillOptions) {}
 
   /**
    * Picks a backend of the mapping (the pool balances), sends the request, and tries another
@@ -100,6 +120,7 @@ export class Dispatcher {
           readTimeout: host.readTimeout,
           writeTimeout: host.writeTimeout,
           sendTimeout: host.sendTimeout,
+          responseSpill: this.responseSpill,
           onStderr: (chunk) => { (stderr ??= new StderrLog(request.log, backendName)).push(chunk) },
           queueWatcher: measure
         })
@@ -109,10 +130,11 @@ export class Dispatcher {
           stderr?.flush()
           this.pool.release(proc)
         } else {
+          // the backend is free once its part is over, also while a slow client still reads the rest from a temp file
+          response.whenBackendDone(() => this.pool.release(proc))
           finished(response.body, (err) => {
             stderr?.flush()
             if (err !== undefined && err !== null) measure?.failed(err)
-            this.pool.release(proc)
           })
         }
         return { response, host }

@@ -62,6 +62,7 @@ export const PLUGIN_OPTIONS: Record<keyof FastcgiPluginOptions, Kind | 'object'>
   constraints: 'object',
   spoolMemoryLimit: 'count',
   spoolDirectory: 'string',
+  responseSpoolLimit: 'count',
   closeGrace: 'duration',
   status: 'object',
   statusUrl: 'string',

@@ -113,8 +113,15 @@ export interface FastcgiPluginOptions {
   constraints?: Record<string, unknown>
   /** Buffered request bodies (requestBuffering, and every chunked body) are kept in memory up to this size, then in a 0600 temp file. Default 1 MiB. */
   spoolMemoryLimit?: number
-  /** Where spooled bodies go. Default os.tmpdir(). */
+  /** Where spooled bodies go (request bodies, and responses spooled for slow readers). Default os.tmpdir(). */
   spoolDirectory?: string
+  /**
+   * Bytes of one response that may go to a 0600 temp file in `spoolDirectory` when its client
+   * reads slower than the backend sends (after 250 ms behind), so that the backend's worker is
+   * freed; past them the backend waits for the client. Default 1 GiB (nginx's
+   * fastcgi_max_temp_file_size); 0: never, a slow reader holds its worker while it reads.
+   */
+  responseSpoolLimit?: number
   /** ms that close() lets requests in flight finish before backends are killed. Default 5000. */
   closeGrace?: number
   /** Opt-in status route (Prometheus text, JSON or HTML); `status` is the same with route options. */
@@ -206,6 +213,7 @@ export interface FastcgiConfig {
   readonly constraints: Record<string, unknown> | undefined
   readonly spoolMemoryLimit: number
   readonly spoolDirectory: string
+  readonly responseSpoolLimit: number
   readonly closeGrace: number
   readonly statusUrl: string | undefined
   /** extra methods of the routes (options.methods), checked against Node's parser */
@@ -268,6 +276,7 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
     constraints: o.constraints,
     spoolMemoryLimit: o.spoolMemoryLimit ?? 1024 * 1024,
     spoolDirectory: o.spoolDirectory ?? os.tmpdir(),
+    responseSpoolLimit: o.responseSpoolLimit ?? 1024 * 1024 * 1024,
     closeGrace: o.closeGrace ?? 5000,
     methods: checkMethods(o.methods),
     statusUrl: statusRoute?.url,
