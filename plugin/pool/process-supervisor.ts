@@ -39,33 +39,88 @@ export function whenSpawned (child: ChildProcess): Promise<void> {
 }
 
 const MAX_STDERR_LINE = 16 * 1024
+/** lines of one process's stderr logged a second; the rest are counted and summed up */
+export const STDERR_LINES_PER_SECOND = 200
+/**
+ * characters of one process's stderr read a second; past that the pipe is left unread for the
+ * rest of the second, so that a child flooding it waits on its own writes instead of taking the
+ * gateway's event loop (lighttpd hands the child its error log's fd: the flood costs it nothing)
+ */
+export const STDERR_READ_PER_SECOND = 1024 * 1024
+const STDERR_WINDOW = 1000
+
+export interface StderrSink {
+  line (line: string): void
+  /** `count` lines of the last second were not passed to line() */
+  dropped (count: number): void
+}
 
 /**
- * Calls onLine for each line the child writes to stderr. A line longer than MAX_STDERR_LINE is
- * cut into pieces so that a child that never writes a newline cannot grow our memory.
+ * Calls sink.line for each line the child writes to stderr, at most STDERR_LINES_PER_SECOND a
+ * second, and sink.dropped with the count of the others once their second is over. A line
+ * longer than MAX_STDERR_LINE is cut into pieces so that a child that never writes a newline
+ * cannot grow our memory.
  */
-export function forwardStderr (child: ChildProcess, onLine: (line: string) => void): void {
+export function forwardStderr (child: ChildProcess, sink: StderrSink): void {
   const stream = child.stderr
   if (stream === null) return
   let pending = ''
+  let windowStart = Date.now()
+  let lines = 0
+  let read = 0
+  let dropped = 0
+  let windowEnd: NodeJS.Timeout | undefined
+  const endWindow = (): void => {
+    windowEnd = undefined
+    if (dropped > 0) sink.dropped(dropped)
+    dropped = 0
+    lines = 0
+    read = 0
+    windowStart = Date.now()
+    if (stream.isPaused() && !stream.destroyed) stream.resume()
+  }
+  const waitForWindowEnd = (): void => {
+    if (windowEnd !== undefined) return
+    windowEnd = setTimeout(endWindow, Math.max(0, windowStart + STDERR_WINDOW - Date.now()))
+    windowEnd.unref()
+  }
+  const emit = (line: string): void => {
+    if (lines < STDERR_LINES_PER_SECOND) {
+      lines++
+      sink.line(line)
+      return
+    }
+    dropped++
+    waitForWindowEnd()
+  }
   stream.setEncoding('utf8')
   stream.on('data', (chunk: string) => {
+    if (windowEnd === undefined && Date.now() - windowStart >= STDERR_WINDOW) endWindow()
     pending += chunk
     let newline = pending.indexOf('\n')
     while (newline !== -1) {
       const line = pending.slice(0, newline).replace(/\r$/, '')
-      if (line !== '') onLine(line)
+      if (line !== '') emit(line)
       pending = pending.slice(newline + 1)
       newline = pending.indexOf('\n')
     }
     while (pending.length > MAX_STDERR_LINE) {
-      onLine(pending.slice(0, MAX_STDERR_LINE))
+      emit(pending.slice(0, MAX_STDERR_LINE))
       pending = pending.slice(MAX_STDERR_LINE)
+    }
+    read += chunk.length
+    if (read >= STDERR_READ_PER_SECOND) {
+      stream.pause()
+      waitForWindowEnd()
     }
   })
   stream.on('end', () => {
-    if (pending !== '') onLine(pending)
+    if (pending !== '') emit(pending)
     pending = ''
+    clearTimeout(windowEnd)
+    windowEnd = undefined
+    if (dropped > 0) sink.dropped(dropped)
+    dropped = 0
   })
   // the child going away is reported by 'exit'; a broken pipe here adds nothing
   stream.on('error', () => {})

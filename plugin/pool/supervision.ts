@@ -10,7 +10,7 @@ import { childCommand, childEnvironment } from './child-env'
 import { Host, PoolProc } from './host'
 import { probeAddress, unlinkSocketSync, withListeningSocket } from './listen-socket'
 import { guard, unguard, type Guarded } from './process-guard'
-import { Backoff, forwardStderr, groupExists, normalizeSignal, signalGroup, spawnBackendProcess, whenSpawned } from './process-supervisor'
+import { Backoff, STDERR_LINES_PER_SECOND, forwardStderr, groupExists, normalizeSignal, signalGroup, spawnBackendProcess, whenSpawned } from './process-supervisor'
 import { SpawnProblem, checkExecutable, delay, describeExit, describeListenError, within } from './spawn-problems'
 import { firstStartFailure } from './start-check'
 import type { BackendPoolOptions, BackendSpec, PoolEventMap, PoolLogger, PoolTiming } from './types'
@@ -205,6 +205,9 @@ export class Supervision<S extends BackendSpec, C> {
       })()
       await checkExecutable(command.file, spec.binPath[0])
       const probe = await probeAddress(proc.address, this.timing.probeTimeout)
+      // whatever a previous life created is gone now (stale, unlinked below) or is no longer
+      // ours to remove: another server answering there, or a file that is not a socket
+      if (probe.kind !== 'stale') proc.ownsSocket = false
       if (this.shuttingDown()) {
         proc.state = 'stopped'
         return
@@ -217,7 +220,10 @@ export class Supervision<S extends BackendSpec, C> {
         this.logger.info(proc.logFields(), 'FastCGI backend address already answers; using it instead of spawning')
         return
       }
-      if (probe.kind === 'stale' && proc.address.kind === 'unix') unlinkSocketSync(proc.address.path)
+      if (probe.kind === 'stale' && proc.address.kind === 'unix') {
+        unlinkSocketSync(proc.address.path)
+        proc.ownsSocket = false
+      }
       proc.isLocal = true
       const env = childEnvironment(process.env, spec.binCopyEnvironment, spec.binEnvironment)
       let child: ChildProcess
@@ -283,11 +289,15 @@ export class Supervision<S extends BackendSpec, C> {
       })
     })
     const pid = child.pid
-    forwardStderr(child, (line) => {
-      const fields = { backend: proc.name, address: formatAddress(proc.address), pid }
-      // a crash loop repeats the same complaint on every attempt; the first ones were logged
-      if (proc.quickExits < 2) this.logger.warn(fields, line)
-      else if (this.debug) this.logger.debug(fields, line)
+    const fields = { backend: proc.name, address: formatAddress(proc.address), pid }
+    // a crash loop repeats the same complaint on every attempt; the first ones were logged
+    const log = (msg: string, extra?: object): void => {
+      if (proc.quickExits < 2) this.logger.warn(extra === undefined ? fields : { ...fields, ...extra }, msg)
+      else if (this.debug) this.logger.debug(extra === undefined ? fields : { ...fields, ...extra }, msg)
+    }
+    forwardStderr(child, {
+      line: (line) => log(line),
+      dropped: (count) => log(`FastCGI backend process wrote ${count} more stderr lines in one second than are logged (${STDERR_LINES_PER_SECOND} a second); they were dropped`, { dropped: count })
     })
   }
 
