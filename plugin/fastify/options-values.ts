@@ -61,6 +61,7 @@ export const PLUGIN_OPTIONS: Record<keyof FastcgiPluginOptions, Kind | 'object'>
   serverName: 'string',
   constraints: 'object',
   spoolMemoryLimit: 'count',
+  spoolMemoryTotal: 'count',
   spoolDirectory: 'string',
   responseSpoolLimit: 'count',
   closeGrace: 'duration',

@@ -113,6 +113,11 @@ export interface FastcgiPluginOptions {
   constraints?: Record<string, unknown>
   /** Buffered request bodies (requestBuffering, and every chunked body) are kept in memory up to this size, then in a 0600 temp file. Default 1 MiB. */
   spoolMemoryLimit?: number
+  /**
+   * What the buffered bodies of this registration may hold in memory together; a body that
+   * would pass it goes to its temp file at once. Default 64 MiB (0: every body to a file).
+   */
+  spoolMemoryTotal?: number
   /** Where spooled bodies go (request bodies, and responses spooled for slow readers). Default os.tmpdir(). */
   spoolDirectory?: string
   /**
@@ -212,6 +217,7 @@ export interface FastcgiConfig {
   readonly serverName: string | undefined
   readonly constraints: Record<string, unknown> | undefined
   readonly spoolMemoryLimit: number
+  readonly spoolMemoryTotal: number
   readonly spoolDirectory: string
   readonly responseSpoolLimit: number
   readonly closeGrace: number
@@ -275,6 +281,7 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
     serverName: o.serverName,
     constraints: o.constraints,
     spoolMemoryLimit: o.spoolMemoryLimit ?? 1024 * 1024,
+    spoolMemoryTotal: o.spoolMemoryTotal ?? 64 * 1024 * 1024,
     spoolDirectory: o.spoolDirectory ?? os.tmpdir(),
     responseSpoolLimit: o.responseSpoolLimit ?? 1024 * 1024 * 1024,
     closeGrace: o.closeGrace ?? 5000,

@@ -6,6 +6,14 @@
 // Content-Length streams straight through. A body of unknown length (chunked, or HTTP/2
 // without content-length) is always spooled, because CGI needs CONTENT_LENGTH (php-fpm waits
 // forever without it).
+//
+// Memory is bounded in bytes, not only per request: the bodies held in memory by one
+// registration share spoolMemoryTotal (BodyMemory), and a body that does not fit goes to its
+// temp file, so a crowd of uploads cannot hold N x spoolMemoryLimit (nginx keeps 16 KiB a
+// request, lighttpd 64 KiB, and both cut idle clients after 60 s; Fastify by default does
+// neither). Small chunks are copied together into blocks: a client that sends its body a byte
+// per TCP segment would otherwise make the gateway hold one Buffer object (about 270 bytes of
+// heap) per byte.
 import fs from 'node:fs'
 import { Http2ServerRequest } from 'node:http2'
 import { Readable } from 'node:stream'
@@ -37,6 +45,92 @@ export interface BodyLimits {
   readonly spoolDirectory: string
   /** Read the whole body before the backend is asked (false: stream a Content-Length body). */
   readonly requestBuffering: boolean
+  /** what the bodies held in memory may take together; default: no bound beyond spoolMemoryLimit */
+  readonly memory?: BodyMemory
+}
+
+/**
+ * The bytes that buffered request bodies hold in memory, together (spoolMemoryTotal): taken
+ * while a body is read and held, given back when its reply is over. A body that would pass the
+ * total goes to its temp file instead.
+ */
+export class BodyMemory {
+  #used = 0
+
+  constructor (readonly total: number) {}
+
+  /** bytes held now */
+  get used (): number {
+    return this.#used
+  }
+
+  /** Takes `bytes` more when they fit in the total. */
+  tryTake (bytes: number): boolean {
+    if (this.#used + bytes > this.total) return false
+    this.#used += bytes
+    return true
+  }
+
+  give (bytes: number): void {
+    this.#used -= bytes
+  }
+}
+
+/**
+ * Chunks below this size are copied into a block of BLOCK_SIZE instead of being kept each,
+ * once a body has more than LOOSE_CHUNKS of them (a usual body comes in a few large chunks:
+ * a form post of a few hundred bytes is kept as it came, with no block allocated for it).
+ */
+const SMALL_CHUNK = 4096
+const BLOCK_SIZE = 16384
+const LOOSE_CHUNKS = 16
+
+/** A body's chunks held in memory: large ones as they came, small ones copied into blocks. */
+class HeldChunks {
+  readonly chunks: Buffer[] = []
+  /** the block small chunks are being copied into, and how much of it is used */
+  private block: Buffer | undefined
+  private blockUsed = 0
+  /** bytes of memory the chunks and the block take (a block counts whole) */
+  reserved = 0
+
+  /** What reserved would become with `chunk` added. */
+  reservedWith (chunk: Buffer): number {
+    if (chunk.length >= SMALL_CHUNK || this.keepsLoose()) return this.reserved + chunk.length
+    const room = this.block === undefined ? 0 : this.block.length - this.blockUsed
+    return chunk.length <= room ? this.reserved : this.reserved + BLOCK_SIZE
+  }
+
+  add (chunk: Buffer): void {
+    this.reserved = this.reservedWith(chunk)
+    if (chunk.length >= SMALL_CHUNK || this.keepsLoose()) {
+      this.closeBlock()
+      this.chunks.push(chunk)
+      return
+    }
+    if (this.block === undefined || this.block.length - this.blockUsed < chunk.length) {
+      this.closeBlock()
+      this.block = Buffer.allocUnsafeSlow(BLOCK_SIZE)
+    }
+    chunk.copy(this.block, this.blockUsed)
+    this.blockUsed += chunk.length
+  }
+
+  /** Every chunk in order, as views; empties the list. */
+  takeAll (): Buffer[] {
+    this.closeBlock()
+    return this.chunks.splice(0)
+  }
+
+  private keepsLoose (): boolean {
+    return this.block === undefined && this.chunks.length < LOOSE_CHUNKS
+  }
+
+  private closeBlock (): void {
+    if (this.block !== undefined && this.blockUsed > 0) this.chunks.push(this.block.subarray(0, this.blockUsed))
+    this.block = undefined
+    this.blockUsed = 0
+  }
 }
 
 function hasBody (source: BodySource): boolean {
@@ -80,22 +174,37 @@ export function prepareBody (source: BodySource, limits: BodyLimits): PreparedBo
 }
 
 async function spool (stream: Readable, limits: BodyLimits): Promise<PreparedBody> {
-  const chunks: Buffer[] = []
+  const held = new HeldChunks()
+  const memory = limits.memory
+  /** bytes this body has taken of limits.memory */
+  let taken = 0
+  const giveBack = (): void => {
+    memory?.give(taken)
+    taken = 0
+  }
   let length = 0
   let file: SpoolFile | undefined
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       length += chunk.length
       if (length > limits.bodyLimit) throw new BodyTooLargeError(limits.bodyLimit)
-      if (file === undefined && length > limits.spoolMemoryLimit) {
+      if (file === undefined) {
+        const reserved = held.reservedWith(chunk)
+        if (length <= limits.spoolMemoryLimit && (memory === undefined || memory.tryTake(reserved - taken))) {
+          if (memory !== undefined) taken = reserved
+          held.add(chunk)
+          continue
+        }
         file = new SpoolFile(limits.spoolDirectory)
-        for (const held of chunks.splice(0)) await file.write(held)
+        const chunks = held.takeAll()
+        giveBack()
+        for (const piece of chunks) await file.write(piece)
       }
-      if (file === undefined) chunks.push(chunk)
-      else await file.write(chunk)
+      await file.write(chunk)
     }
     await file?.finish()
   } catch (err) {
+    giveBack()
     file?.discard()
     stream.resume()
     // a client that went away mid-upload (node:http's ECONNRESET 'aborted', or a close before
@@ -103,9 +212,19 @@ async function spool (stream: Readable, limits: BodyLimits): Promise<PreparedBod
     throw clientWentAway(err) ? new ClientAbortedError() : err
   }
   if (file === undefined) {
-    if (length === 0) return NONE
+    if (length === 0) {
+      giveBack()
+      return NONE
+    }
+    const chunks = held.takeAll()
     const buf = Buffer.concat(chunks, length)
-    return { body: buf, length, dispose: () => {} }
+    // held now: the one buffer
+    if (memory !== undefined) {
+      memory.give(taken - buf.length)
+      taken = buf.length
+    }
+    let disposed = false
+    return { body: buf, length, dispose: () => { if (!disposed) { disposed = true; giveBack() } } }
   }
   const spooled = file.path
   const body: ReplayableBody = { length, open: () => fs.createReadStream(spooled) }

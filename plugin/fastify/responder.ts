@@ -6,11 +6,12 @@ import { Cancellation } from '../client/cancellation'
 import type { FastcgiResponse } from '../client/exchange'
 import { buildCgiParams, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
 import { encodePath } from '../cgi/url-path'
-import { BadRequestPathError, NoBackendError, TooManyRedirectsError } from '../errors'
+import { BadRequestPathError, ClientAbortedError, NoBackendError, TooManyRedirectsError } from '../errors'
 import { peekVariables, authorizedDocroot } from './authorizer-approval'
 import { Dispatcher, RequestHint } from './dispatcher'
 import { LocalRedirects, MAX_LOCAL_REDIRECTS } from './local-redirect'
-import { drainUnread, prepareBody } from './request-body'
+import { BodyMemory, drainUnread, prepareBody } from './request-body'
+import type { PreparedBody } from './request-body'
 import type { TargetOverride } from './request-info'
 import { discardBody, sendResponse } from './response-translator'
 import { ScriptResolver, parseTarget, routeByKey } from './script-resolver'
@@ -41,7 +42,12 @@ export class Responder {
     private readonly dispatcher: Dispatcher,
     private readonly redirects: LocalRedirects,
     private readonly metrics: RequestMetrics
-  ) {}
+  ) {
+    this.bodyMemory = new BodyMemory(config.spoolMemoryTotal)
+  }
+
+  /** the buffered request bodies of this registration held in memory (spoolMemoryTotal) */
+  private readonly bodyMemory: BodyMemory
 
   /** The handler of the plugin's routes. */
   async handleRoute (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
@@ -104,25 +110,39 @@ export class Responder {
     const measure = (origin === undefined ? undefined : carriedMeasure(origin)) ?? beginMeasure(this.metrics, request, reply, route.mapping.key)
     // the application's mistakes are found before the body is read
     const extra = extraVariables(request, checkExtraParams('reply.fastcgi() params', overrides.params))
-    let prepared = prepareBody({
-      parsed: request.body,
-      raw: request.raw,
-      contentLength: request.headers['content-length'],
-      transferEncoding: request.headers['transfer-encoding'],
-      method: request.method
-    }, { bodyLimit: request.routeOptions.bodyLimit ?? 1048576, spoolMemoryLimit: config.spoolMemoryLimit, spoolDirectory: config.spoolDirectory, requestBuffering: route.mapping.hosts.every((host) => host.requestBuffering) })
-    if (prepared instanceof Promise) prepared = await prepared
-    const body = prepared
-    const info = this.redirects.requestInfo(request, target, body.length, config.serverSoftware, config.serverName)
     const cancellation = new Cancellation()
-    // one listener for both: the client going away cancels the backend request, and a
-    // spooled body's temp file goes with the reply
+    // one listener for both, added before the body is read: the client going away cancels the
+    // backend request, and a spooled body's temp file goes with the reply. A client can leave
+    // just after its last byte, while the temp file is being closed: its 'close' then comes
+    // before the body is ready, and a listener added only then never ran (the file stayed on
+    // disk for good, and the backend ran the request for nobody).
+    let body: PreparedBody | undefined
+    let gone = false
     const onClose = (): void => {
-      body.dispose()
+      gone = true
+      body?.dispose()
       if (!reply.raw.writableFinished) cancellation.cancel()
       else drainUnread({ parsed: request.body, raw: request.raw })
     }
     reply.raw.once('close', onClose)
+    try {
+      const prepared = prepareBody({
+        parsed: request.body,
+        raw: request.raw,
+        contentLength: request.headers['content-length'],
+        transferEncoding: request.headers['transfer-encoding'],
+        method: request.method
+      }, { bodyLimit: request.routeOptions.bodyLimit ?? 1048576, spoolMemoryLimit: config.spoolMemoryLimit, spoolDirectory: config.spoolDirectory, requestBuffering: route.mapping.hosts.every((host) => host.requestBuffering), memory: this.bodyMemory })
+      body = prepared instanceof Promise ? await prepared : prepared
+    } catch (err) {
+      reply.raw.removeListener('close', onClose)
+      throw err
+    }
+    if (gone) {
+      body.dispose()
+      throw new ClientAbortedError()
+    }
+    const info = this.redirects.requestInfo(request, target, body.length, config.serverSoftware, config.serverName)
     const remoteUser = config.hooks.remoteUser(request)
     const documentRoot = route.documentRoot ?? config.documentRoot
     const timer = new ResponseTimer(config.hooks.onBackendResponse)
