@@ -6,6 +6,8 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import fastcgi from '../../plugin'
 import type { FastcgiPluginOptions } from '../../plugin'
 import type { TeardownHost } from '../helpers/tmp'
+import { makeTempDir } from '../helpers/tmp'
+import { startFaultServer, faults } from '../helpers/fault-server'
 
 export interface Listening {
   app: FastifyInstance
@@ -21,6 +23,17 @@ export async function listenWithPlugin (t: TeardownHost, options: FastcgiPluginO
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as net.AddressInfo).port
   return { app, port, base: `http://127.0.0.1:${port}` }
+}
+
+/**
+ * The gateway of the upload tests: an echoing backend at /app, bodies up to 16 MiB spooled to
+ * a temp directory of their own past 4 KiB.
+ */
+export async function listenSpoolingEcho (t: TeardownHost): Promise<Listening & { spoolDirectory: string, backend: Awaited<ReturnType<typeof startFaultServer>> }> {
+  const backend = await startFaultServer(t, { ...faults.echoStdin() })
+  const spoolDirectory = makeTempDir(t, 'ffcgi-spool-')
+  const listening = await listenWithPlugin(t, { documentRoot: process.cwd(), spoolMemoryLimit: 4096, spoolDirectory, server: { '/app': [{ ...backend.options, checkLocal: false }] } }, { bodyLimit: 16 * 1024 * 1024 })
+  return { ...listening, spoolDirectory, backend }
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))

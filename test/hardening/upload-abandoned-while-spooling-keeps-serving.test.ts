@@ -5,21 +5,11 @@
 // end the process this way (with a bodyLimit raised above spoolMemoryLimit, as for uploads).
 import t from 'tap'
 import { readdirSync } from 'node:fs'
-import fastcgi from '../../plugin'
-import Fastify from 'fastify'
-import { startFaultServer, faults } from '../helpers/fault-server'
 import { request } from '../helpers/http'
-import { makeTempDir } from '../helpers/tmp'
-import { rawConnect, sleep } from './support'
+import { listenSpoolingEcho, rawConnect, sleep } from './support'
 
 t.test('200 uploads abandoned right after passing spoolMemoryLimit', async (t) => {
-  const backend = await startFaultServer(t, { ...faults.echoStdin() })
-  const spoolDirectory = makeTempDir(t, 'ffcgi-spool-')
-  const app = Fastify({ bodyLimit: 16 * 1024 * 1024 })
-  t.teardown(() => app.close())
-  await app.register(fastcgi, { documentRoot: process.cwd(), spoolMemoryLimit: 4096, spoolDirectory, server: { '/app': [{ ...backend.options, checkLocal: false }] } })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const { port } = app.server.address() as { port: number }
+  const { port, spoolDirectory, backend } = await listenSpoolingEcho(t)
 
   const uncaught: Error[] = []
   const onUncaught = (err: Error): void => { uncaught.push(err) }

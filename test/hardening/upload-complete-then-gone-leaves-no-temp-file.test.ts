@@ -6,21 +6,11 @@
 // client that was gone.
 import t from 'tap'
 import { readdirSync } from 'node:fs'
-import fastcgi from '../../plugin'
-import Fastify from 'fastify'
-import { startFaultServer, faults } from '../helpers/fault-server'
 import { request } from '../helpers/http'
-import { makeTempDir } from '../helpers/tmp'
-import { rawConnect, sleep } from './support'
+import { listenSpoolingEcho, rawConnect, sleep } from './support'
 
 t.test('50 uploads sent whole, then the client leaves: no temp file stays', async (t) => {
-  const backend = await startFaultServer(t, { ...faults.echoStdin() })
-  const spoolDirectory = makeTempDir(t, 'ffcgi-spool-')
-  const app = Fastify({ bodyLimit: 16 * 1024 * 1024 })
-  t.teardown(() => app.close())
-  await app.register(fastcgi, { documentRoot: process.cwd(), spoolMemoryLimit: 4096, spoolDirectory, server: { '/app': [{ ...backend.options, checkLocal: false }] } })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const { port } = app.server.address() as { port: number }
+  const { port, spoolDirectory, backend } = await listenSpoolingEcho(t)
 
   const size = 512 * 1024
   for (let i = 0; i < 50; i++) {
