@@ -73,13 +73,18 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     await pool.close()
     throw err
   }
+  const dispatcher = new Dispatcher(pool, responseSpillFor(config, fastify.log))
   // before anything else can fail the registration: its processes must stop with the app
   let grace: NodeJS.Timeout | undefined
   fastify.addHook('preClose', async () => {
     pool.disconnect(false)
     // the HTTP server waits for every request in flight before any onClose hook runs: a stalled
-    // backend, or a client that stops reading a streamed response, would hold close() without this
-    grace = setTimeout(() => pool.disconnect(true), config.closeGrace)
+    // backend, or a client that stops reading a response (also one spooled to a temp file, no
+    // longer tied to a backend), would hold close() without this
+    grace = setTimeout(() => {
+      pool.disconnect(true)
+      dispatcher.cutResponses()
+    }, config.closeGrace)
     grace.unref()
   })
   fastify.addHook('onClose', async () => {
@@ -87,7 +92,7 @@ const plugin: FastifyPluginAsync<FastcgiPluginOptions> = async (fastify, options
     await pool.close()
     pool.disconnect(true)
   })
-  const parts = { resolver: new ScriptResolver(config, mount), dispatcher: new Dispatcher(pool, responseSpillFor(config, fastify.log)), redirects: new LocalRedirects(fastify), metrics }
+  const parts = { resolver: new ScriptResolver(config, mount), dispatcher, redirects: new LocalRedirects(fastify), metrics }
   const responder = new Responder(config, parts.resolver, parts.dispatcher, parts.redirects, metrics)
   // the keys must cover every target the application's router would take for a guarded one
   type RouterFlags = { caseSensitive?: boolean, ignoreTrailingSlash?: boolean }

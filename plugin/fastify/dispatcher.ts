@@ -4,13 +4,14 @@
 // head; the backend is released once its body has been read.
 import assert from 'node:assert'
 import { finished } from 'node:stream'
+import type { Readable } from 'node:stream'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { connectFailureKind } from '../client/connect'
 import { Cancellation, cancellationFromSignal } from '../client/cancellation'
 import type { FastcgiResponse, RequestBody, ResponseSpillOptions } from '../client/exchange'
 import { Role } from '../protocol'
 import type { PickHint } from '../pool'
-import { BackendFailureError, NoBackendError, OverloadedError, QueueFullError, QueueTimeoutError } from '../errors'
+import { BackendFailureError, NoBackendError, OverloadedError, PoolClosedError, QueueFullError, QueueTimeoutError } from '../errors'
 import { backendLabel } from '../pool/metrics'
 import type { RequestMeasure } from '../pool/metrics'
 import type { Backend, Backends } from './backends'
@@ -71,7 +72,20 @@ export class Dispatcher {
   }
 
   /** @param responseSpill where responses go while their clients are behind; undefined: never (responseSpoolLimit 0) */
+  /**
+   * Response bodies still on their way to clients. Once a backend is done, a body spooled for a
+   * slow client is no longer tied to any backend connection: cutResponses() is what ends it
+   * when the app closes.
+   */
+  private readonly bodies = new Set<Readable>()
+
   constructor (private readonly pool: Backends, private readonly responseSpill?: ResponseSpillOptions) {}
+
+  /** Cuts every response body still being sent (closeGrace is over). */
+  cutResponses (): void {
+    for (const body of this.bodies) body.destroy(new PoolClosedError())
+    this.bodies.clear()
+  }
 
   /**
    * Picks a backend of the mapping (the pool balances), sends the request, and tries another
@@ -132,7 +146,10 @@ export class Dispatcher {
         } else {
           // the backend is free once its part is over, also while a slow client still reads the rest from a temp file
           response.whenBackendDone(() => this.pool.release(proc))
-          finished(response.body, (err) => {
+          const body = response.body
+          this.bodies.add(body)
+          finished(body, (err) => {
+            this.bodies.delete(body)
             stderr?.flush()
             if (err !== undefined && err !== null) measure?.failed(err)
           })
