@@ -4,6 +4,7 @@
 //   MAX_CONCURRENCY (unset or empty: the option is not written, as users write it; N > 0: maxConcurrency N;
 //   0: not written either, the "no cap" variant), KEEP_ALIVE (unset: not written; 1/0: keepAlive true/false),
 //   REQUEST_BUFFERING (unset: not written; 1/0: requestBuffering true/false, for plugins that have it),
+//   RESPONSE_SPOOL_LIMIT (unset: not written; bytes: responseSpoolLimit, 0 turns response spooling off),
 //   FASTCGI_DIST (another build's dist/ directory, for A/B comparisons)
 // With none of the three set, the host is `{ socket }` or `{ host, port }`: the plugin as users write it.
 const path = require('node:path')
@@ -23,11 +24,14 @@ if (written('MAX_CONCURRENCY') && Number(env.MAX_CONCURRENCY) > 0) host.maxConcu
 if (written('KEEP_ALIVE')) host.keepAlive = env.KEEP_ALIVE !== '0'
 if (written('REQUEST_BUFFERING')) host.requestBuffering = env.REQUEST_BUFFERING !== '0'
 
+// plugin-wide: left out unless given (RESPONSE_SPOOL_LIMIT=0 keeps a slow reader's backend waiting)
+const plugin = written('RESPONSE_SPOOL_LIMIT') ? { responseSpoolLimit: Number(env.RESPONSE_SPOOL_LIMIT) } : {}
+
 const app = Fastify({ logger: false })
 if (kind === 'php') {
-  app.register(fastcgi, { documentRoot: env.DOCROOT, server: { '.php': [host] } })
+  app.register(fastcgi, { ...plugin, documentRoot: env.DOCROOT, server: { '.php': [host] } })
 } else {
-  app.register(fastcgi, { documentRoot: env.DOCROOT ?? __dirname, server: { '/': [{ ...host, checkLocal: false }] } })
+  app.register(fastcgi, { ...plugin, documentRoot: env.DOCROOT ?? __dirname, server: { '/': [{ ...host, checkLocal: false }] } })
 }
 
 const stop = () => { app.close().then(() => process.exit(0), () => process.exit(1)) }

@@ -445,7 +445,8 @@ const GATEWAYS = [
 /**
  * Variants of our gateway for side-by-side comparisons: `fastify-fastcgi:cap=0:ka=0:dist=/other/dist`
  * (cap = maxConcurrency, 0 = none; ka = keepAlive; cap=- or ka=- leaves the option unwritten;
- * buf = requestBuffering 1/0 (unwritten unless given); dist = another build of the plugin, for A/B;
+ * buf = requestBuffering 1/0 (unwritten unless given); spool = responseSpoolLimit in bytes (0: off);
+ * dist = another build of the plugin, for A/B;
  * node = node flags joined with +, e.g. node=--max-semi-space-size=4).
  */
 function variantGateway (id) {
@@ -460,11 +461,12 @@ function variantGateway (id) {
     if (key === 'cap') env.MAX_CONCURRENCY = value === '-' ? '' : value
     else if (key === 'ka') env.KEEP_ALIVE = value === '-' ? '' : value
     else if (key === 'buf') env.REQUEST_BUFFERING = value
+    else if (key === 'spool') env.RESPONSE_SPOOL_LIMIT = value
     else if (key === 'dist') env.FASTCGI_DIST = path.resolve(value)
     else if (key === 'node') nodeArgs.push(...value.split('+'))
     else throw new Error(`unknown setting ${key} in ${id}`)
   }
-  const asWritten = env.MAX_CONCURRENCY === '' && env.KEEP_ALIVE === '' && env.REQUEST_BUFFERING === undefined
+  const asWritten = env.MAX_CONCURRENCY === '' && env.KEEP_ALIVE === '' && env.REQUEST_BUFFERING === undefined && env.RESPONSE_SPOOL_LIMIT === undefined
   return { id, label: `fastify-fastcgi [${settings.join(' ')}]`, ours: true, variant: true, asWritten, tuned: !asWritten, needs: [], start: nodeGateway('fastify-fastcgi.js', env, nodeArgs) }
 }
 
