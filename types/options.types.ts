@@ -32,12 +32,15 @@ const named: FastcgiMapping = { a: host, b: { host: '127.0.0.1', port: 9000 } }
 const listed: FastcgiMapping = [host]
 const options: FastcgiPluginOptions = { server: { '.php': named, '.php4': listed } }
 app.register(fastcgi, options)
+app.register(fastcgi, { server: { '.php': [host] }, spoolDirectory: '/var/spool/gateway', spoolMemoryLimit: 65536, spoolMemoryTotal: 16 * 1024 * 1024, responseSpoolLimit: 0 })
 
 // ---- wrong uses ----
 // @ts-expect-error server is required
 const noServer: FastcgiPluginOptions = { documentRoot: '/srv' }
 // @ts-expect-error methods is a list
 const oneMethod: FastcgiPluginOptions = { server: {}, methods: 'PROPFIND' }
+// @ts-expect-error responseSpoolLimit is a number of bytes
+const spoolSize: FastcgiPluginOptions = { server: {}, responseSpoolLimit: '1g' }
 // @ts-expect-error binPth is not a host option
 const typo: FastcgiHostOptions = { socket: '/x', binPth: '/usr/bin/php-cgi' }
 // @ts-expect-error lighttpd's dashed names are not option names
@@ -68,4 +71,4 @@ app.register(fastcgi, {
   }
 })
 
-export const unused = [noServer, typo, dashed, portString, checkLocalString, badMode, badSignal, envNumber, badBalance, badMapping, indexString, bufferingString]
+export const unused = [noServer, typo, dashed, portString, checkLocalString, badMode, badSignal, envNumber, badBalance, badMapping, indexString, bufferingString, oneMethod, spoolSize]
