@@ -12,12 +12,22 @@
 // block, a directory cannot be read); a file whose size reads as 0 but yields bytes (/proc) is
 // sent as what its size says, empty. A file that grows is cut at the announced length; one that
 // shrinks aborts the connection, as the client could not otherwise tell the body is short.
+//
+// Check and send are one open: the file is opened once (O_NOFOLLOW, O_NONBLOCK) after the
+// checks, the descriptor is fstat'ed and its location (/proc/self/fd) checked against the roots
+// again, and what is sent is read from that descriptor (@fastify/send and X-Sendfile2 ranges
+// are handed /proc/self/fd/<fd>, which reopens the same inode; without /proc, the checked
+// path). A backend that can write inside the docroot cannot swap the checked file for a
+// symbolic link leading out, nor for a FIFO that would block a threadpool thread on open,
+// between the check and the read. The descriptor is closed when the reply ends, however it
+// ends.
 import fs from 'node:fs/promises'
-import { createReadStream } from 'node:fs'
+import { constants, createReadStream, existsSync } from 'node:fs'
 import type { Stats } from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
-import { send } from '@fastify/send'
+import { send, mime, isUtf8MimeType } from '@fastify/send'
 import { decodePath, encodePath, isPathInside, removeDotSegments } from '../cgi/url-path'
 import { BadSendfileError, SendfileChangedError, SendfileForbiddenError, SendfileNotFoundError } from '../errors'
 
@@ -73,37 +83,55 @@ export async function replyWithSendfile (request: FastifyRequest, reply: Fastify
   if (directive.kind === 'ranges') return await sendRanges(request, reply, response.status, headers, directive.values, response.docroots)
 
   const file = await locate(request.log, directive.header, directive.value, response.docroots)
-  if (response.status !== 200) {
+  try {
+    return await sendOpenFile(request, reply, response.status, headers, directive.header, file)
+  } catch (err) {
+    await file.close()
+    throw err
+  }
+}
+
+/** Sends the opened `file`; once the reply has a body, closing `file` is that body's business. */
+async function sendOpenFile (request: FastifyRequest, reply: FastifyReply, status: number, headers: Record<string, string | string[]>, header: string, file: LocatedFile): Promise<FastifyReply> {
+  if (status !== 200) {
     // lighttpd keeps a non-200 status and sends the file as the body, without validators
     delete headers['content-range']
     const size = file.stat.size
     headers['content-length'] = String(size)
-    reply.code(response.status).headers(headers)
-    if (request.method === 'HEAD' || response.status === 204 || response.status === 304 || size === 0) return reply.send()
-    return reply.send(exactly(request.log, file.path, createReadStream(file.path, { start: 0, end: size - 1 }), size))
+    reply.code(status).headers(headers)
+    if (request.method === 'HEAD' || status === 204 || status === 304 || size === 0) {
+      await file.close()
+      return reply.send()
+    }
+    // a stream of the FileHandle closes it when done; file.close covers a stream never started
+    return reply.send(exactly(request.log, file.path, file.handle.createReadStream({ start: 0, end: size - 1 }), size, file.close))
   }
 
-  const backendType = headers['content-type'] !== undefined
-  const result = await send(request.raw, encodePath(file.path), {
+  if (headers['content-type'] === undefined) {
+    // send would name the type after /proc/self/fd/<fd>: it is named after the file here
+    const type = mime.getType(file.path)
+    if (type !== null) headers['content-type'] = isUtf8MimeType(type) ? `${type}; charset=utf-8` : type
+  }
+  const result = await send(request.raw, encodePath(file.sendPath), {
     dotfiles: 'allow',
     index: false,
     // the backend's Cache-Control and Content-Type go along; send only fills in what is missing
     cacheControl: false,
-    contentType: !backendType,
+    contentType: false,
     acceptRanges: true,
     etag: true,
     lastModified: true
   })
   if (result.type === 'error') {
-    const status = result.statusCode
-    if (status === 404) throw new SendfileNotFoundError()
-    if (status !== 412 && status !== 416) {
-      request.log.warn({ header: directive.header, path: file.path, status }, 'X-Sendfile file could not be sent')
+    const code = result.statusCode
+    if (code === 404) throw new SendfileNotFoundError()
+    if (code !== 412 && code !== 416) {
+      request.log.warn({ header, path: file.path, status: code }, 'X-Sendfile file could not be sent')
       throw new SendfileForbiddenError()
     }
     // 412 / 416 are answers to the client's own conditions: send's page, Content-Range included
-    result.stream.destroy()
-    reply.code(status)
+    discard(result.stream, file.close)
+    reply.code(code)
     for (const [name, value] of Object.entries(result.headers)) {
       if (name.toLowerCase() !== 'content-length' && name.toLowerCase() !== 'content-type') reply.header(name, String(value))
     }
@@ -119,25 +147,40 @@ export async function replyWithSendfile (request: FastifyRequest, reply: Fastify
   const length = Number(headers['content-length'])
   if (result.statusCode === 304 || request.method === 'HEAD' || !(length > 0)) {
     // send reads one byte of an empty range: a 0-byte body must not be read at all
-    result.stream.destroy()
+    discard(result.stream, file.close)
     return reply.send()
   }
-  return reply.send(exactly(request.log, file.path, result.stream, length))
+  // send's stream reopens /proc/self/fd/<fd>, lazily: the descriptor stays open until the end
+  return reply.send(exactly(request.log, file.path, result.stream, length, file.close))
 }
 
 /**
  * `source`, cut at `length` bytes; when it ends short, the stream errors (before any byte: an
  * error response; after: Fastify destroys the connection).
  */
-function exactly (log: FastifyBaseLogger, path: string, source: Readable, length: number): Readable {
+function exactly (log: FastifyBaseLogger, path: string, source: Readable, length: number, close: () => Promise<void>): Readable {
   const out = Readable.from(takeExactly(log, path, source, length), { objectMode: false })
   // A reply destroyed before its first read (the client left as the file was being sent) never
   // starts the generator, so its finally never runs: the file would stay open for good, and an
   // error of its open would have no listener and end the process. The generator's own reading
   // still sees every error of the source.
   source.on('error', () => {})
-  out.once('close', () => source.destroy())
+  out.once('close', () => discard(source, close))
   return out
+}
+
+/**
+ * Destroys `source` and, once it has closed, runs `close` (send's stream opens
+ * /proc/self/fd/<fd> lazily: the descriptor must outlive that open).
+ */
+function discard (source: Readable, close: () => Promise<void>): void {
+  source.on('error', () => {})
+  if (source.closed) {
+    void close()
+    return
+  }
+  source.once('close', () => { void close() })
+  source.destroy()
 }
 
 async function * takeExactly (log: FastifyBaseLogger, path: string, source: Readable, length: number): AsyncGenerator<Buffer> {
@@ -162,13 +205,27 @@ async function * takeExactly (log: FastifyBaseLogger, path: string, source: Read
 }
 
 interface LocatedFile {
-  /** realpath */
+  /** realpath (as checked; for logs and the MIME type) */
   readonly path: string
+  /** the file, open: what is sent is read from it */
+  readonly handle: FileHandle
+  /** a name that opens `handle`'s file again: /proc/self/fd/<fd> (or `path` without /proc) */
+  readonly sendPath: string
+  /** fstat of `handle` */
   readonly stat: Stats
+  /** closes `handle`; again is a no-op */
+  readonly close: () => Promise<void>
 }
 
+const PROC_FD = existsSync('/proc/self/fd')
+// O_NOFOLLOW: a symbolic link put at the last component after realpath is refused (ELOOP, a
+// 403 logged as `cannot be opened`); O_NONBLOCK: a FIFO put there does not block the open
+// (regular files ignore it); O_NOCTTY: a terminal put there does not become ours
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY
+
 /**
- * Decode, normalize, check against the docroots, realpath, check again, stat.
+ * Decode, normalize, check against the docroots, realpath, check again, open, fstat, check
+ * where the descriptor really is. The caller owns the returned descriptor.
  * 502 for a path that cannot be decoded or is relative, 403 outside the roots, 404 missing.
  */
 async function locate (log: FastifyBaseLogger, header: string, raw: string, docroots: readonly string[] | undefined): Promise<LocatedFile> {
@@ -190,24 +247,44 @@ async function locate (log: FastifyBaseLogger, header: string, raw: string, docr
   } catch (err) {
     throw fileError(log, header, normalized, err)
   }
-  if (docroots !== undefined) {
-    const roots = await Promise.all(docroots.map(async (root) => await fs.realpath(root).catch(() => root)))
-    if (!roots.some((root) => isPathInside(root, real))) {
-      log.warn({ header, path: normalized, realpath: real }, 'X-Sendfile path leads outside xSendfileDocroot (symbolic link); answering 403')
-      throw new SendfileForbiddenError()
-    }
+  const roots = docroots === undefined ? undefined : await Promise.all(docroots.map(async (root) => await fs.realpath(root).catch(() => root)))
+  if (roots !== undefined && !roots.some((root) => isPathInside(root, real))) {
+    log.warn({ header, path: normalized, realpath: real }, 'X-Sendfile path leads outside xSendfileDocroot (symbolic link); answering 403')
+    throw new SendfileForbiddenError()
   }
-  let stat: Stats
+  let handle: FileHandle
   try {
-    stat = await fs.stat(real)
+    handle = await fs.open(real, OPEN_FLAGS)
   } catch (err) {
     throw fileError(log, header, real, err)
   }
-  if (!stat.isFile()) {
-    log.warn({ header, path: real }, 'X-Sendfile names something that is not a regular file; answering 403')
-    throw new SendfileForbiddenError()
+  let closed: Promise<void> | undefined
+  const close = async (): Promise<void> => {
+    closed ??= handle.close().catch((err: unknown) => {
+      log.warn({ header, path: real, err }, 'X-Sendfile file could not be closed')
+    })
+    await closed
   }
-  return { path: real, stat }
+  try {
+    const stat = await handle.stat()
+    if (!stat.isFile()) {
+      log.warn({ header, path: real }, 'X-Sendfile names something that is not a regular file; answering 403')
+      throw new SendfileForbiddenError()
+    }
+    const sendPath = PROC_FD ? `/proc/self/fd/${handle.fd}` : real
+    if (PROC_FD && roots !== undefined) {
+      // a folder on the way swapped for a symbolic link after realpath shows here
+      const where = await fs.readlink(sendPath)
+      if (!roots.some((root) => isPathInside(root, where))) {
+        log.warn({ header, path: real, opened: where }, 'X-Sendfile path leads outside xSendfileDocroot (symbolic link); answering 403')
+        throw new SendfileForbiddenError()
+      }
+    }
+    return { path: real, handle, sendPath, stat, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
 }
 
 function fileError (log: FastifyBaseLogger, header: string, path: string, err: unknown): Error {
@@ -218,7 +295,7 @@ function fileError (log: FastifyBaseLogger, header: string, path: string, err: u
 }
 
 interface RangePart {
-  readonly path: string
+  readonly file: LocatedFile
   readonly start: number
   /** inclusive; end < start for an empty part */
   readonly end: number
@@ -241,26 +318,46 @@ async function sendRanges (request: FastifyRequest, reply: FastifyReply, status:
     }
   }
   const parts: RangePart[] = []
+  // one descriptor per file named, however many ranges of it; each range reopens it in turn
+  const opened = new Map<string, LocatedFile>()
+  const closeAll = async (): Promise<void> => { await Promise.all([...opened.values()].map(async (file) => await file.close())) }
   let length = 0
-  for (const item of items) {
-    const file = await locate(request.log, 'X-Sendfile2', item.path, docroots)
-    // lighttpd does not check ranges against the file; here they are cut at its end
-    const last = Math.min(item.end ?? file.stat.size - 1, file.stat.size - 1)
-    const start = Math.min(item.start, file.stat.size)
-    if (last >= start) length += last - start + 1
-    parts.push({ path: file.path, start, end: last })
+  try {
+    for (const item of items) {
+      let file = opened.get(item.path)
+      if (file === undefined) {
+        file = await locate(request.log, 'X-Sendfile2', item.path, docroots)
+        opened.set(item.path, file)
+      }
+      // lighttpd does not check ranges against the file; here they are cut at its end
+      const last = Math.min(item.end ?? file.stat.size - 1, file.stat.size - 1)
+      const start = Math.min(item.start, file.stat.size)
+      if (last >= start) length += last - start + 1
+      parts.push({ file, start, end: last })
+    }
+  } catch (err) {
+    await closeAll()
+    throw err
   }
   headers['content-length'] = String(length)
   reply.code(status).headers(headers)
-  if (request.method === 'HEAD' || status === 204 || status === 304 || length === 0) return reply.send()
-  return reply.send(Readable.from(concatParts(request.log, parts)))
+  if (request.method === 'HEAD' || status === 204 || status === 304 || length === 0) {
+    await closeAll()
+    return reply.send()
+  }
+  const out = Readable.from(concatParts(request.log, parts))
+  // also when the reply is destroyed before its first read (the generator never starts)
+  out.once('close', () => { void closeAll() })
+  return reply.send(out)
 }
 
 async function * concatParts (log: FastifyBaseLogger, parts: readonly RangePart[]): AsyncGenerator<Buffer> {
   for (const part of parts) {
     if (part.end < part.start) continue
     const length = part.end - part.start + 1
-    yield * takeExactly(log, part.path, createReadStream(part.path, { start: part.start, end: part.end }), length)
+    // the same file again, through its descriptor (a stream of the FileHandle would close it,
+    // and another range of the file may follow)
+    yield * takeExactly(log, part.file.path, createReadStream(part.file.sendPath, { start: part.start, end: part.end }), length)
   }
 }
 

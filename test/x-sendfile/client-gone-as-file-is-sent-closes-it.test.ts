@@ -22,13 +22,16 @@ function descriptorsOn (file: string): number {
   return count
 }
 
-// 200 goes through @fastify/send's stream, another status through a read stream of our own
-for (const status of [200, 403]) {
-  t.test(`status ${status}: 10 clients gone as the file is sent`, { skip: !fs.existsSync('/proc/self/fd') && 'no /proc' }, async (t) => {
+// 200 goes through @fastify/send's stream (reopening the gateway's descriptor through
+// /proc/self/fd), another status and X-Sendfile2 through a read stream of that descriptor; the
+// gateway's own descriptor on the file counts too
+for (const [status, header] of [[200, 'X-Sendfile'], [403, 'X-Sendfile'], [200, 'X-Sendfile2']] as const) {
+  t.test(`${header}, status ${status}: 10 clients gone as the file is sent`, { skip: !fs.existsSync('/proc/self/fd') && 'no /proc' }, async (t) => {
     const dir = fs.realpathSync(makeTempDir(t, 'ffcgi-send-'))
     const file = join(dir, 'f.txt')
     fs.writeFileSync(file, 'the file\n')
-    const backend = await startFaultServer(t, { ...faults.rawHeaders(Buffer.from(`Status: ${status}\r\nContent-Type: text/plain\r\nX-Sendfile: ${file}\r\n\r\n`), '') })
+    const value = header === 'X-Sendfile' ? file : `${encodeURIComponent(file)} 0-`
+    const backend = await startFaultServer(t, { ...faults.rawHeaders(Buffer.from(`Status: ${status}\r\nContent-Type: text/plain\r\n${header}: ${value}\r\n\r\n`), '') })
     const app = Fastify()
     t.teardown(() => app.close())
     await app.register(fastcgi, { documentRoot: process.cwd(), server: { '/app': [{ ...backend.options, checkLocal: false, xSendfile: true, xSendfileDocroot: [dir] }] } })
@@ -50,5 +53,17 @@ for (const status of [200, 403]) {
     const after = await request(url)
     t.equal(after.status, status, 'the next client gets the file')
     t.equal(String(after.body), 'the file\n')
+
+    // every other way a reply ends without reading the file closes it too
+    const etag = after.headers.etag
+    const others: Array<[string, Record<string, string>, string]> = [['HEAD', {}, 'HEAD'], ['GET', { range: 'bytes=100-200' }, 'Range past the end']]
+    if (typeof etag === 'string') others.push(['GET', { 'if-none-match': etag }, 'If-None-Match'], ['GET', { 'if-match': '"nope"' }, 'If-Match failing'])
+    for (const [method, headers, name] of others) {
+      const res = await request(url, { method, headers })
+      t.ok(res.status > 0, `${name}: ${res.status}`)
+    }
+    const end = Date.now() + 5000
+    while (descriptorsOn(file) > 0 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20))
+    t.equal(descriptorsOn(file), 0, 'HEAD, 304, 412, 416: the file is not left open')
   })
 }
