@@ -1,7 +1,6 @@
 // One FastCGI request on one connection: writes the request records with backpressure,
-// parses the CGI header block as STDOUT arrives, then streams the rest of STDOUT as a
-// Readable that pauses the socket while the reader is behind (undici's discipline: pause
-// when push() returns false, resume in _read).
+// parses the CGI header block as STDOUT arrives, then hands the rest of STDOUT to the body's
+// feed (response-feed: a Readable that pauses the socket while its reader is behind).
 //
 // Small responses usually arrive whole, END_REQUEST included, in one socket read. The head
 // is therefore delivered at the end of the read that completed it, or, when the request has
@@ -12,10 +11,6 @@
 // in one write, as lighttpd does when it has the whole response. A streamed body gets the
 // STDOUT of one socket read as one chunk, not a chunk per record: each chunk costs a write
 // to the client.
-//
-// A reader that falls behind pauses the backend socket. If it stays behind for SPILL_AFTER_MS,
-// the rest of the body goes to a temp file (response-spill) as fast as the backend sends it,
-// so that the backend's worker is freed, and the reader is fed from the file.
 import assert from 'node:assert'
 import { Readable } from 'node:stream'
 import type { BackendConnection, RecordSink } from './connection'
@@ -23,14 +18,16 @@ import type { CancelTarget } from './cancellation'
 import { RequestBodyPump, endOfStdin, writeStdin } from './request-body-pump'
 import type { BodyPumpListener } from './request-body-pump'
 import { ExchangeTimer } from './exchange-timer'
-import { ResponseSpill } from './response-spill'
-import type { SpillListener } from './response-spill'
+import { BackendResponse, ResponseFeed } from './response-feed'
+import type { FastcgiResponse, FeedOwner, ResponseSpillOptions } from './response-feed'
 import type { TimerPurpose } from './exchange-timer'
 import { CgiHeaderParser } from '../cgi/response-header-parser'
 import type { CgiResponseHead } from '../cgi/response-header-parser'
 import { MAX_CONTENT_LENGTH, ProtocolStatus, encodeRequestHead } from '../protocol'
 import type { NameValuePair, Role } from '../protocol'
-import { ClientAbortedError, OverloadedError, PrematureCloseError, ReadTimeoutError, RequestRejectedError, ResponseSpillError, SendTimeoutError, WriteTimeoutError } from '../errors'
+import { ClientAbortedError, OverloadedError, PrematureCloseError, ReadTimeoutError, RequestRejectedError, SendTimeoutError, WriteTimeoutError } from '../errors'
+
+export type { FastcgiResponse, ResponseSpillOptions } from './response-feed'
 
 /** A body that can be sent again (a retry on a fresh connection): a buffer or a spooled file. */
 export interface ReplayableBody {
@@ -39,15 +36,6 @@ export interface ReplayableBody {
 }
 
 export type RequestBody = Buffer | Readable | ReplayableBody
-
-/** Where and how much of a response body its reader is behind on may go to a temp file. */
-export interface ResponseSpillOptions {
-  readonly directory: string
-  /** bytes one response may put in its file; past them the backend waits for the reader */
-  readonly limit: number
-  /** the file could not be opened: the backend waits for the reader instead */
-  readonly onUnavailable?: (err: Error) => void
-}
 
 export interface ExchangeOptions {
   readonly role: Role
@@ -64,48 +52,6 @@ export interface ExchangeOptions {
   readonly spill?: ResponseSpillOptions | undefined
 }
 
-export interface FastcgiResponse extends CgiResponseHead {
-  /** the whole body, when the backend had ended the request by the time the head was read */
-  readonly complete: Buffer | undefined
-  /** the body as a stream; for a complete response it is made on first use */
-  readonly body: Readable
-  /**
-   * Tells `callback` once the backend's part is over (ended, failed or cut off): before the
-   * body's end when the rest of it waits in a temp file for a slow reader.
-   */
-  whenBackendDone (callback: () => void): void
-}
-
-/** A response head with its body: a whole Buffer (the stream made only if asked for), or a stream. */
-class BackendResponse implements FastcgiResponse {
-  readonly status: number
-  readonly headers: Array<[string, string]>
-  readonly location: string | undefined
-  readonly localRedirect: boolean
-
-  constructor (head: CgiResponseHead, readonly complete: Buffer | undefined, private stream: Readable | undefined, private readonly exchange: FastcgiExchange) {
-    this.status = head.status
-    this.headers = head.headers
-    this.location = head.location
-    this.localRedirect = head.localRedirect
-  }
-
-  get body (): Readable {
-    if (this.stream === undefined) {
-      const stream = new Readable({ read () {} })
-      const complete = this.complete as Buffer
-      if (complete.length > 0) stream.push(complete)
-      stream.push(null)
-      this.stream = stream
-    }
-    return this.stream
-  }
-
-  whenBackendDone (callback: () => void): void {
-    this.exchange.whenDone(callback)
-  }
-}
-
 const EMPTY_BODY = Buffer.alloc(0)
 
 /** Body bytes gathered before the head is delivered; past this the body streams. */
@@ -118,37 +64,8 @@ const COMPLETE_RESPONSE_LIMIT = 128 * 1024
  */
 const HEAD_HOLD_MS = 1
 
-/**
- * How long a reader may stay behind with the backend paused before the body spills to a temp
- * file: far longer than a fast client's pauses (so their bodies never touch the disk), far
- * shorter than what a slow download would otherwise hold a worker for.
- */
-const SPILL_AFTER_MS = 250
-
 export function isReplayable (body: RequestBody | undefined): boolean {
   return body === undefined || Buffer.isBuffer(body) || !(body instanceof Readable)
-}
-
-
-// A socket read is up to 64 KiB: with Readable's default of 16 KiB, every push of a large
-// body would pause the backend socket and resume it again (two epoll_ctl calls per read)
-// even with a fast client. Memory held for a slow client stays bounded by this.
-const RESPONSE_HIGH_WATER_MARK = 256 * 1024
-
-class ResponseBody extends Readable {
-  constructor (private readonly onDemand: () => void, private readonly onGone: (err: Error | null) => void) {
-    super({ highWaterMark: RESPONSE_HIGH_WATER_MARK })
-  }
-
-  override _read (): void {
-    this.onDemand()
-  }
-
-  // the reader gave up (client gone): the backend request must end too
-  override _destroy (err: Error | null, callback: (err?: Error | null) => void): void {
-    this.onGone(err)
-    callback(err)
-  }
 }
 
 type Phase = 'head' | 'body' | 'done'
@@ -181,7 +98,7 @@ class PendingBytes {
   }
 }
 
-export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListener, SpillListener {
+export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListener {
   /** Any record received: from then on a failure is the backend's, not a stale kept connection. */
   receivedAnything = false
   /** The header block was delivered to the caller. */
@@ -196,8 +113,8 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
   private readonly pending = new PendingBytes()
   /** the head promise is settled */
   private delivered = false
-  private body: ResponseBody | undefined
-  private bodyPaused = false
+  /** the streamed body's way to its reader, once the head is delivered */
+  private feed: ResponseFeed | undefined
   /** the socket is full and request data waits for 'drain' */
   private awaitingDrain = false
   private resolveHead!: (response: FastcgiResponse) => void
@@ -206,12 +123,6 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
   private readonly timer = new ExchangeTimer((purpose) => this.onTimer(purpose))
   /** the request body on its way, while a stream is being sent */
   private pump: RequestBodyPump | undefined
-  /** the body's temp file, once its reader stayed behind (see SPILL_AFTER_MS) */
-  private spill: ResponseSpill | undefined
-  /** STDOUT goes to the spill, not to the body, until the reader has caught up */
-  private spilling = false
-  /** the temp file cannot be had: the backend waits for the reader */
-  private spillUnavailable = false
   private onDone: (() => void) | undefined
 
   constructor (
@@ -310,12 +221,12 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
 
   private onTimer (purpose: TimerPurpose): void {
     if (this.phase === 'done') {
-      // the backend is done, its worker free; the reader still holds the temp file
-      if (purpose === 'send' && this.spilling) this.body?.destroy(new SendTimeoutError(this.options.sendTimeout, this.connection.name))
+      // the backend is done, its worker free; the reader may still hold the temp file
+      if (purpose === 'send') this.feed?.onTimer('send')
       return
     }
     if (purpose === 'spill') {
-      this.startSpill()
+      this.feed?.onTimer('spill')
       return
     }
     if (purpose === 'hold') {
@@ -333,7 +244,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
       return
     }
     // A reader that is slower than the backend is not the backend's fault.
-    if (this.bodyPaused) {
+    if (this.feed?.paused === true) {
       this.armWatch()
       return
     }
@@ -393,24 +304,35 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
 
   private deliver (): void {
     if (this.delivered || this.parsedHead === undefined) return
-    const head = this.settle() as CgiResponseHead
+    const head = this.settle()
+    assert(head !== undefined, 'a head is delivered once parsed')
     if (this.phase === 'done') {
       this.resolveHead(new BackendResponse(head, this.pending.take(), undefined, this))
       return
     }
-    // _destroy runs after every body, ended ones included: build the error only when it is needed
-    this.body = new ResponseBody(() => this.onBodyDemand(), (err) => {
-      this.spill?.close()
-      if (this.phase !== 'done') this.abort(err ?? new ClientAbortedError())
-      else this.timer.clear()
-    })
-    this.resolveHead(new BackendResponse(head, undefined, this.body, this))
+    this.feed = new ResponseFeed(this.feedOwner())
+    this.resolveHead(new BackendResponse(head, undefined, this.feed.body, this))
     this.flushPending()
+  }
+
+  private feedOwner (): FeedOwner {
+    const { connection, options } = this
+    return {
+      timer: this.timer,
+      socket: connection.socket,
+      backendName: connection.name,
+      sendTimeout: options.sendTimeout,
+      spill: options.spill,
+      backendDone: () => this.phase === 'done',
+      watch: () => this.armWatch(),
+      readerGone: (err) => this.abort(err)
+    }
   }
 
   private flushPending (): void {
     // chunk by chunk: a large body is never copied together on its way through
-    if (this.pending.bytes > 0 && this.body !== undefined) for (const chunk of this.pending.takeEach()) this.pushBody(chunk)
+    const feed = this.feed
+    if (this.pending.bytes > 0 && feed !== undefined) for (const chunk of this.pending.takeEach()) feed.push(chunk)
   }
 
   onStderr (chunk: Buffer): void {
@@ -436,137 +358,11 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     if (this.delivered) this.flushPending()
     // a backend that answered before it read the whole body leaves the stream mid-request
     this.finish(this.options.keepConn && this.pump?.running !== true && !this.awaitingDrain)
-    if (!this.spilling) {
-      this.body?.push(null)
-      return
-    }
-    // the rest is in the temp file (a read of it under way, or the reader's next demand, goes on
-    // with it); a reader that takes nothing of it for sendTimeout is cut off
-    if (this.spill?.drained === true) this.readSpill()
-    else if (this.options.sendTimeout > 0) this.timer.set('send', this.options.sendTimeout)
+    this.feed?.end()
   }
 
   onConnectionLost (err: Error): void {
     this.fail(err)
-  }
-
-  private pushBody (chunk: Buffer): void {
-    if (this.spilling) {
-      this.spillChunk(chunk)
-      return
-    }
-    const body = this.body
-    assert(body !== undefined, 'a body is pushed only once delivered')
-    if (!body.push(chunk) && !this.bodyPaused) {
-      this.pauseBackend()
-      // the reader is behind: a while, then the rest goes to the temp file and the backend is freed
-      if (this.canSpill()) this.timer.set('spill', SPILL_AFTER_MS)
-      else if (this.options.sendTimeout > 0) this.timer.set('send', this.options.sendTimeout)
-    }
-  }
-
-  private pauseBackend (): void {
-    this.bodyPaused = true
-    this.connection.socket.pause()
-  }
-
-  private resumeBackend (): void {
-    this.bodyPaused = false
-    this.connection.socket.resume()
-  }
-
-  private onBodyDemand (): void {
-    if (this.spilling) {
-      this.readSpill()
-      return
-    }
-    if (this.bodyPaused) {
-      if (this.timer.purpose === 'send' || this.timer.purpose === 'spill') this.armWatch()
-      else this.timer.refresh('read')
-      this.resumeBackend()
-    }
-  }
-
-  private canSpill (): boolean {
-    const options = this.options.spill
-    return options !== undefined && !this.spillUnavailable && (this.spill?.written ?? 0) < options.limit
-  }
-
-  /** The reader stayed behind: from now on STDOUT goes to the temp file, and the backend may go on. */
-  private startSpill (): void {
-    const options = this.options.spill
-    assert(options !== undefined, 'a spill is timed only when spilling is on')
-    if (this.spill === undefined) {
-      try {
-        this.spill = ResponseSpill.open(options.directory, this)
-      } catch (err) {
-        this.spillUnavailable = true
-        options.onUnavailable?.(err instanceof Error ? err : new Error(String(err)))
-        if (this.options.sendTimeout > 0) this.timer.set('send', this.options.sendTimeout)
-        else this.armWatch()
-        return
-      }
-    }
-    this.spilling = true
-    this.armWatch()
-    this.resumeBackend()
-  }
-
-  private spillChunk (chunk: Buffer): void {
-    const spill = this.spill
-    const options = this.options.spill
-    assert(spill !== undefined && options !== undefined, 'spilling has a file')
-    const writable = spill.write(chunk)
-    if (this.bodyPaused) return
-    if (spill.written >= options.limit) {
-      // the file is as large as it may be: the backend waits for the reader again, until the reader empties the file
-      this.pauseBackend()
-      if (this.options.sendTimeout > 0) this.timer.set('send', this.options.sendTimeout)
-    } else if (!writable) {
-      this.pauseBackend()
-    }
-  }
-
-  /** Feeds the reader from the temp file; once it has caught up, the body goes to it directly again. */
-  private readSpill (): void {
-    const spill = this.spill
-    assert(spill !== undefined, 'spilling has a file')
-    if (spill.busy) return
-    if (this.timer.purpose === 'send') {
-      // the reader took something
-      if (this.phase === 'done') this.timer.clear()
-      else this.armWatch()
-    }
-    if (!spill.drained) {
-      spill.read()
-      return
-    }
-    this.spilling = false
-    if (this.phase === 'done') {
-      spill.close()
-      this.timer.clear()
-      this.body?.push(null)
-      return
-    }
-    if (this.bodyPaused) this.resumeBackend()
-  }
-
-  onPiece (piece: Buffer): void {
-    const body = this.body
-    if (body === undefined || body.destroyed) return
-    if (body.push(piece)) this.readSpill()
-    // behind again: _read asks for more; after the backend's end, only the reader's own deadline runs
-    else if (this.phase === 'done' && this.options.sendTimeout > 0) this.timer.set('send', this.options.sendTimeout)
-  }
-
-  onWritable (): void {
-    const limit = this.options.spill?.limit ?? 0
-    if (this.spilling && this.bodyPaused && this.phase !== 'done' && (this.spill?.written ?? 0) < limit) this.resumeBackend()
-  }
-
-  onSpillError (err: Error): void {
-    this.spillUnavailable = true
-    this.body?.destroy(new ResponseSpillError(err.message, { cause: err }))
   }
 
   private finish (reusable: boolean): void {
@@ -575,7 +371,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     this.pump?.stop()
     if (!reusable) this.connection.destroy()
     this.timer.clear()
-    if (this.bodyPaused) this.resumeBackend()
+    this.feed?.releaseSocket()
     this.onFinish(this, reusable)
     const onDone = this.onDone
     this.onDone = undefined
@@ -591,6 +387,6 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
       this.settle()
       this.pending.take()
       this.rejectHead(err)
-    } else this.body?.destroy(err)
+    } else this.feed?.destroy(err)
   }
 }
