@@ -49,18 +49,19 @@ export const STDERR_LINES_PER_SECOND = 200
 export const STDERR_READ_PER_SECOND = 1024 * 1024
 const STDERR_WINDOW = 1000
 
-export interface StderrSink {
-  line (line: string): void
-  /** `count` lines of the last second were not passed to line() */
-  dropped (count: number): void
-}
+/** Takes a line of a child's stderr, or the summary of the lines dropped in a second (with `{ dropped }`). */
+export type StderrSink = (message: string, extra?: { dropped: number }) => void
 
 /**
- * Calls sink.line for each line the child writes to stderr, at most STDERR_LINES_PER_SECOND a
- * second, and sink.dropped with the count of the others once their second is over. A line
+ * Calls `sink` for each line the child writes to stderr, at most STDERR_LINES_PER_SECOND a
+ * second, and once with a summary of the others when their second is over. A line
  * longer than MAX_STDERR_LINE is cut into pieces so that a child that never writes a newline
  * cannot grow our memory.
  */
+function droppedSummary (count: number): string {
+  return `FastCGI backend process wrote ${count} more stderr lines in one second than are logged (${STDERR_LINES_PER_SECOND} a second); they were dropped`
+}
+
 export function forwardStderr (child: ChildProcess, sink: StderrSink): void {
   const stream = child.stderr
   if (stream === null) return
@@ -72,7 +73,7 @@ export function forwardStderr (child: ChildProcess, sink: StderrSink): void {
   let windowEnd: NodeJS.Timeout | undefined
   const endWindow = (): void => {
     windowEnd = undefined
-    if (dropped > 0) sink.dropped(dropped)
+    if (dropped > 0) sink(droppedSummary(dropped), { dropped })
     dropped = 0
     lines = 0
     read = 0
@@ -87,7 +88,7 @@ export function forwardStderr (child: ChildProcess, sink: StderrSink): void {
   const emit = (line: string): void => {
     if (lines < STDERR_LINES_PER_SECOND) {
       lines++
-      sink.line(line)
+      sink(line)
       return
     }
     dropped++
@@ -119,7 +120,7 @@ export function forwardStderr (child: ChildProcess, sink: StderrSink): void {
     pending = ''
     clearTimeout(windowEnd)
     windowEnd = undefined
-    if (dropped > 0) sink.dropped(dropped)
+    if (dropped > 0) sink(droppedSummary(dropped), { dropped })
     dropped = 0
   })
   // the child going away is reported by 'exit'; a broken pipe here adds nothing

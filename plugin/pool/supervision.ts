@@ -10,7 +10,7 @@ import { childCommand, childEnvironment } from './child-env'
 import { Host, PoolProc } from './host'
 import { probeAddress, unlinkSocketSync, withListeningSocket } from './listen-socket'
 import { guard, unguard, type Guarded } from './process-guard'
-import { Backoff, STDERR_LINES_PER_SECOND, forwardStderr, groupExists, normalizeSignal, signalGroup, spawnBackendProcess, whenSpawned } from './process-supervisor'
+import { Backoff, forwardStderr, groupExists, normalizeSignal, signalGroup, spawnBackendProcess, whenSpawned } from './process-supervisor'
 import { SpawnProblem, checkExecutable, delay, describeExit, describeListenError, within } from './spawn-problems'
 import { firstStartFailure } from './start-check'
 import type { BackendPoolOptions, BackendSpec, PoolEventMap, PoolLogger, PoolTiming } from './types'
@@ -290,14 +290,10 @@ export class Supervision<S extends BackendSpec, C> {
     })
     const pid = child.pid
     const fields = { backend: proc.name, address: formatAddress(proc.address), pid }
-    // a crash loop repeats the same complaint on every attempt; the first ones were logged
-    const log = (msg: string, extra?: object): void => {
+    forwardStderr(child, (msg, extra) => {
+      // a crash loop repeats the same complaint on every attempt; the first ones were logged
       if (proc.quickExits < 2) this.logger.warn(extra === undefined ? fields : { ...fields, ...extra }, msg)
       else if (this.debug) this.logger.debug(extra === undefined ? fields : { ...fields, ...extra }, msg)
-    }
-    forwardStderr(child, {
-      line: (line) => log(line),
-      dropped: (count) => log(`FastCGI backend process wrote ${count} more stderr lines in one second than are logged (${STDERR_LINES_PER_SECOND} a second); they were dropped`, { dropped: count })
     })
   }
 
