@@ -8,6 +8,7 @@ import path from 'node:path'
 import { ResponseSpill } from '../../plugin/client/response-spill'
 import type { SpillListener } from '../../plugin/client/response-spill'
 import { makeTempDir } from '../helpers/tmp'
+import { descriptorsInto } from '../helpers/descriptors'
 import { patternBytes } from '../helpers/pattern'
 
 class Collector implements SpillListener {
@@ -33,15 +34,6 @@ class Collector implements SpillListener {
   }
 }
 
-function openDescriptorsInto (directory: string): number {
-  let count = 0
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (fs.readlinkSync(path.join('/proc/self/fd', fd)).startsWith(directory + path.sep)) count++
-    } catch {}
-  }
-  return count
-}
 
 async function readAll (spill: ResponseSpill, collector: Collector): Promise<Buffer> {
   // bounded: each round takes at least one byte
@@ -59,7 +51,7 @@ t.test('bytes come back in order, in pieces of at most 64 KiB, from a file witho
   const collector = new Collector()
   const spill = ResponseSpill.open(dir, collector)
   t.same(fs.readdirSync(dir), [], 'unlinked at once')
-  t.equal(openDescriptorsInto(dir), 1, 'one descriptor')
+  t.equal(descriptorsInto(dir), 1, 'one descriptor')
   let offset = 0
   // odd sizes, so that pieces never line up with writes
   for (const size of [1, 70_000, 3, 65_536, 200_001, 17]) {
@@ -74,8 +66,8 @@ t.test('bytes come back in order, in pieces of at most 64 KiB, from a file witho
   t.ok(collector.pieces.every((p) => p.length <= 65536), 'no piece over 64 KiB')
   t.ok(spill.drained, 'drained')
   spill.close()
-  for (let i = 0; i < 100 && openDescriptorsInto(dir) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
-  t.equal(openDescriptorsInto(dir), 0, 'closed')
+  for (let i = 0; i < 100 && descriptorsInto(dir) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.equal(descriptorsInto(dir), 0, 'closed')
 })
 
 t.test('a read asked for before its bytes reach the disk is answered once they do', async (t) => {
@@ -120,13 +112,13 @@ t.test('close() with a write in flight closes the descriptor once the write is b
   spill.read()
   spill.close()
   t.notOk(spill.write(Buffer.from('late')), 'a closed spill takes nothing')
-  for (let i = 0; i < 200 && openDescriptorsInto(dir) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
-  t.equal(openDescriptorsInto(dir), 0, 'the descriptor is closed')
+  for (let i = 0; i < 200 && descriptorsInto(dir) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.equal(descriptorsInto(dir), 0, 'the descriptor is closed')
   t.same(collector.errors, [], 'no error for a deliberate close')
 })
 
 t.test('open() in a directory that does not exist throws, and leaves nothing open', async (t) => {
   const dir = makeTempDir(t, 'ffcgi-spill-')
   t.throws(() => ResponseSpill.open(path.join(dir, 'missing'), new Collector()), { code: 'ENOENT' })
-  t.equal(openDescriptorsInto(dir), 0)
+  t.equal(descriptorsInto(dir), 0)
 })

@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http'
 import { listenGateway } from '../helpers/listen'
 import { request, requestStream } from '../helpers/http'
 import { makeTempDir } from '../helpers/tmp'
+import { descriptorsInto, waitUntil } from '../helpers/descriptors'
 import { PatternChecker } from '../helpers/pattern'
 import { PHP_FIXTURES, hasPhpFpm, startPhpFpm } from '../helpers/php'
 import { loadsBackToZero, sleep } from '../hardening/support'
@@ -23,26 +24,7 @@ import type { TeardownHost } from '../helpers/tmp'
 const SIZE = 48 * 1024 * 1024
 const skip = !hasPhpFpm() && 'php-fpm missing'
 
-/** This process's descriptors open on files (deleted or not) in `directory`. */
-function descriptorsInto (directory: string): number {
-  let count = 0
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (fs.readlinkSync(path.join('/proc/self/fd', fd)).startsWith(directory + path.sep)) count++
-    } catch {
-      // closed while we looked
-    }
-  }
-  return count
-}
 
-async function until (what: string, check: () => boolean, ms = 30000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
-    await sleep(20)
-  }
-}
 
 /** Reads the rest of a paused response, checking it against big.php's pattern. */
 async function readAll (res: IncomingMessage): Promise<PatternChecker> {
@@ -80,7 +62,7 @@ t.test('a slow reader does not hold the only PHP worker; it still gets every byt
 
   const checker = await readAll(res)
   t.ok(checker.ok(SIZE), `the slow client got all ${SIZE} bytes in order (got ${checker.bytes}, first mismatch ${checker.firstMismatch})`)
-  await until('temp file closed', () => descriptorsInto(spoolDirectory) === 0)
+  await waitUntil('temp file closed', () => descriptorsInto(spoolDirectory) === 0)
   t.equal(descriptorsInto(spoolDirectory), 0, 'the temp file is closed after the body')
 })
 
@@ -89,9 +71,9 @@ t.test('a client that goes away while its response waits in the temp file leaves
   const { req, res } = await requestStream(`${base}/big.php?bytes=${SIZE}`)
   res.pause()
   t.same(await loadsBackToZero(app, 30000), [0], 'the backend is released')
-  await until('temp file open', () => descriptorsInto(spoolDirectory) === 1)
+  await waitUntil('temp file open', () => descriptorsInto(spoolDirectory) === 1)
   req.destroy()
-  await until('temp file closed', () => descriptorsInto(spoolDirectory) === 0)
+  await waitUntil('temp file closed', () => descriptorsInto(spoolDirectory) === 0)
   t.equal(descriptorsInto(spoolDirectory), 0, 'closed once the client is gone')
   const hello = await request(`${base}/hello.php`, { timeoutMs: 20000 })
   t.equal(hello.status, 200, 'and the gateway keeps serving')
@@ -102,7 +84,7 @@ t.test('responseSpoolLimit 0: the worker waits for the reader (no temp file)', {
   const { req, res } = await requestStream(`${base}/big.php?bytes=${SIZE}`)
   t.teardown(() => { req.destroy() })
   res.pause()
-  await until('load 1', () => app.fastcgi.backends().some((b) => b.load === 1))
+  await waitUntil('load 1', () => app.fastcgi.backends().some((b) => b.load === 1))
   await sleep(1000)
   t.same(app.fastcgi.backends().map((b) => b.load), [1], 'the backend is still held a second later')
   t.equal(descriptorsInto(spoolDirectory), 0, 'no temp file')
@@ -117,7 +99,7 @@ t.test('a response larger than responseSpoolLimit: the file stops there and the 
   const { req, res } = await requestStream(`${base}/big.php?bytes=${SIZE}`)
   t.teardown(() => { req.destroy() })
   res.pause()
-  await until('temp file open', () => descriptorsInto(spoolDirectory) === 1)
+  await waitUntil('temp file open', () => descriptorsInto(spoolDirectory) === 1)
   await sleep(1000)
   t.same(app.fastcgi.backends().map((b) => b.load), [1], 'the backend waits once the file is full')
   let fileSize = 0
@@ -130,7 +112,7 @@ t.test('a response larger than responseSpoolLimit: the file stops there and the 
   const checker = await readAll(res)
   t.ok(checker.ok(SIZE), `the body is whole and in order (got ${checker.bytes}, first mismatch ${checker.firstMismatch})`)
   t.same(await loadsBackToZero(app, 30000), [0], 'the backend is released at the end')
-  await until('temp file closed', () => descriptorsInto(spoolDirectory) === 0)
+  await waitUntil('temp file closed', () => descriptorsInto(spoolDirectory) === 0)
 })
 
 t.test('a spoolDirectory that cannot take the file: a warning, and the worker waits for the reader', { skip }, async (t) => {
@@ -145,7 +127,7 @@ t.test('a spoolDirectory that cannot take the file: a warning, and the worker wa
   const { req, res } = await requestStream(`${base}/big.php?bytes=${SIZE}`)
   t.teardown(() => { req.destroy() })
   res.pause()
-  await until('a warning', () => lines.some((l) => l.includes('cannot spool a response')))
+  await waitUntil('a warning', () => lines.some((l) => l.includes('cannot spool a response')))
   const warning = JSON.parse(lines.find((l) => l.includes('cannot spool a response')) ?? '{}') as { spoolDirectory?: string, err?: { code?: string } }
   t.equal(warning.spoolDirectory, missing, 'the warning names the directory')
   t.equal(warning.err?.code, 'ENOENT', 'and why')

@@ -4,35 +4,18 @@
 // waits for the test to say so, then sends the second half: the reader empties the file while
 // the backend is still at it.
 import t from 'tap'
-import fs from 'node:fs'
-import path from 'node:path'
 import { startFaultServer } from '../helpers/fault-server'
 import { listenGateway } from '../helpers/listen'
 import { requestStream } from '../helpers/http'
 import { makeTempDir } from '../helpers/tmp'
+import { descriptorsInto, waitUntil } from '../helpers/descriptors'
 import { PatternChecker, patternBytes } from '../helpers/pattern'
 import { sleep } from '../hardening/support'
 
 const HALF = 24 * 1024 * 1024
 const RECORD = 65528
 
-function descriptorsInto (directory: string): number {
-  let count = 0
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (fs.readlinkSync(path.join('/proc/self/fd', fd)).startsWith(directory + path.sep)) count++
-    } catch {}
-  }
-  return count
-}
 
-async function until (what: string, check: () => boolean, ms = 30000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
-    await sleep(20)
-  }
-}
 
 t.test('caught up, the body goes direct again; behind again, it spools again; every byte in order', async (t) => {
   let secondHalf: () => void = () => {}
@@ -55,11 +38,11 @@ t.test('caught up, the body goes direct again; behind again, it spools again; ev
   res.on('data', (chunk: Buffer) => checker.push(chunk))
 
   // behind: the first half goes to the file
-  await until('spooling', () => descriptorsInto(spoolDirectory) === 1)
+  await waitUntil('spooling', () => descriptorsInto(spoolDirectory) === 1)
   t.pass('the paused reader\'s response spools')
   // the reader catches up with everything the backend has sent so far
   res.resume()
-  await until('the first half read', () => checker.bytes >= HALF, 60000)
+  await waitUntil('the first half read', () => checker.bytes >= HALF, 60000)
   t.equal(checker.bytes, HALF, 'the reader emptied the file: the first half, no more')
   t.equal(descriptorsInto(spoolDirectory), 1, 'the file stays open for the rest of the response')
 
@@ -70,9 +53,9 @@ t.test('caught up, the body goes direct again; behind again, it spools again; ev
   res.once('end', () => { ended = true })
   await sleep(1000)
   res.resume()
-  await until('the end of the body', () => ended || res.destroyed, 60000)
+  await waitUntil('the end of the body', () => ended || res.destroyed, 60000)
   t.ok(ended, 'the body ends')
   t.ok(checker.ok(2 * HALF), `every byte in order across both spools (got ${checker.bytes}, first mismatch ${checker.firstMismatch})`)
-  await until('file closed', () => descriptorsInto(spoolDirectory) === 0)
+  await waitUntil('file closed', () => descriptorsInto(spoolDirectory) === 0)
   t.equal(descriptorsInto(spoolDirectory), 0, 'closed at the end')
 })
