@@ -71,7 +71,6 @@ export class Dispatcher {
     for (const waiter of [...this.spawnWaiters]) waiter()
   }
 
-  /** @param responseSpill where responses go while their clients are behind; undefined: never (responseSpoolLimit 0) */
   /**
    * Response bodies still on their way to clients. Once a backend is done, a body spooled for a
    * slow client is no longer tied to any backend connection: cutResponses() is what ends it
@@ -79,6 +78,7 @@ export class Dispatcher {
    */
   private readonly bodies = new Set<Readable>()
 
+  /** @param responseSpill where responses go while their clients are behind; undefined: never (responseSpoolLimit 0) */
   constructor (private readonly pool: Backends, private readonly responseSpill?: ResponseSpillOptions) {}
 
   /** Cuts every response body still being sent (closeGrace is over). */

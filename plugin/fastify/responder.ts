@@ -36,6 +36,9 @@ export interface ReplyFastcgiOptions {
 }
 
 export class Responder {
+  /** the buffered request bodies of this registration held in memory (spoolMemoryTotal) */
+  private readonly bodyMemory: BodyMemory
+
   constructor (
     private readonly config: FastcgiConfig,
     private readonly resolver: ScriptResolver,
@@ -45,9 +48,6 @@ export class Responder {
   ) {
     this.bodyMemory = new BodyMemory(config.spoolMemoryTotal)
   }
-
-  /** the buffered request bodies of this registration held in memory (spoolMemoryTotal) */
-  private readonly bodyMemory: BodyMemory
 
   /** The handler of the plugin's routes. */
   async handleRoute (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
