@@ -76,9 +76,11 @@ if [ "${#MISSING[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing from Debian: ${MISSING[*]}"
     apt-get update -qq >/dev/null 2>&1 || say "apt-get update failed; trying with the lists there are"
+    # no grep -q below: it stops reading at the first match, apt-cache then dies of SIGPIPE, and
+    # under pipefail every package looked missing from Debian
     INSTALLABLE=()
     for pkg in "${MISSING[@]}"; do
-      if apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then INSTALLABLE+=("$pkg")
+      if apt-cache policy "$pkg" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; then INSTALLABLE+=("$pkg")
       else say "Debian has no package $pkg here: its gateway is left out"; fi
     done
     if [ "${#INSTALLABLE[@]}" -gt 0 ]; then

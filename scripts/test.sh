@@ -38,7 +38,7 @@ have () {
     spawn-fcgi) command -v spawn-fcgi ;;
     iproute2) command -v ss ;;
     curl) command -v curl ;;
-    *) dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed' ;;
+    *) dpkg -s "$1" 2>/dev/null | grep '^Status: install ok installed' >/dev/null ;;
   esac
 } >/dev/null 2>&1
 
