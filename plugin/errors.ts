@@ -29,6 +29,9 @@ export const BodyTooLargeError = createError<'FST_FASTCGI_BODY_TOO_LARGE', 413, 
   'FST_FASTCGI_BODY_TOO_LARGE', 'Request body is larger than bodyLimit (%d bytes)', 413)
 export const ClientAbortedError = createError<'FST_FASTCGI_CLIENT_ABORTED', 499, []>(
   'FST_FASTCGI_CLIENT_ABORTED', 'Client closed the request before the backend answered', 499)
+/** The client stopped sending its request body (clientBodyTimeout): its connection is closed after the 408. */
+export const ClientBodyTimeoutError = createError<'FST_FASTCGI_CLIENT_BODY_TIMEOUT', 408, [number]>(
+  'FST_FASTCGI_CLIENT_BODY_TIMEOUT', 'The client sent nothing of its request body for %d ms', 408)
 
 // Backend availability (503) and timeouts (504)
 export const NoBackendError = createError<'FST_FASTCGI_NO_BACKEND', 503, [string]>(

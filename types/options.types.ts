@@ -32,7 +32,7 @@ const named: FastcgiMapping = { a: host, b: { host: '127.0.0.1', port: 9000 } }
 const listed: FastcgiMapping = [host]
 const options: FastcgiPluginOptions = { server: { '.php': named, '.php4': listed } }
 app.register(fastcgi, options)
-app.register(fastcgi, { server: { '.php': [host] }, spoolDirectory: '/var/spool/gateway', spoolMemoryLimit: 65536, spoolMemoryTotal: 16 * 1024 * 1024, responseSpoolLimit: 0 })
+app.register(fastcgi, { server: { '.php': [host] }, spoolDirectory: '/var/spool/gateway', spoolMemoryLimit: 65536, spoolMemoryTotal: 16 * 1024 * 1024, responseSpoolLimit: 0, clientBodyTimeout: 30000 })
 
 // ---- wrong uses ----
 // @ts-expect-error server is required

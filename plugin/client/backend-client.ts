@@ -101,6 +101,8 @@ export interface BackendRequest {
   readonly readTimeout?: number
   readonly writeTimeout?: number
   readonly sendTimeout?: number
+  /** ms the client may send nothing of a body streamed from it (a Readable body); 0 or unset = none */
+  readonly bodyTimeout?: number
   /** where a response whose reader is behind may go, freeing the backend; undefined: the backend waits for the reader */
   readonly responseSpill?: ResponseSpillOptions
 }
@@ -355,6 +357,7 @@ export class BackendClient {
       readTimeout: req.readTimeout ?? options.readTimeout,
       writeTimeout: req.writeTimeout ?? options.writeTimeout,
       sendTimeout: req.sendTimeout ?? options.sendTimeout ?? 0,
+      bodyTimeout: req.bodyTimeout ?? 0,
       headerLimit: options.headerLimit,
       onStderr: req.onStderr,
       spill: req.responseSpill

@@ -2,10 +2,11 @@
 // while a response is owed (read), the backend refusing request data (write), the short hold
 // of a parsed head waiting for the rest of a small response (hold), or the client taking
 // nothing of the body while the backend waits for it (send), or the grace a reader that fell
-// behind gets before the rest of the body goes to a temp file (spill). One timer, moved between these
+// behind gets before the rest of the body goes to a temp file (spill), or the client's silence
+// while the backend waits for the rest of a body streamed from it (body). One timer, moved between these
 // purposes and refreshed on activity, instead of a timer for each.
 
-export type TimerPurpose = 'read' | 'write' | 'hold' | 'send' | 'spill'
+export type TimerPurpose = 'read' | 'write' | 'hold' | 'send' | 'spill' | 'body'
 
 export class ExchangeTimer {
   private timer: NodeJS.Timeout | undefined

@@ -25,7 +25,7 @@ import { CgiHeaderParser } from '../cgi/response-header-parser'
 import type { CgiResponseHead } from '../cgi/response-header-parser'
 import { MAX_CONTENT_LENGTH, ProtocolStatus, encodeRequestHead } from '../protocol'
 import type { NameValuePair, Role } from '../protocol'
-import { ClientAbortedError, OverloadedError, PrematureCloseError, ReadTimeoutError, RequestRejectedError, SendTimeoutError, WriteTimeoutError } from '../errors'
+import { ClientAbortedError, ClientBodyTimeoutError, OverloadedError, PrematureCloseError, ReadTimeoutError, RequestRejectedError, SendTimeoutError, WriteTimeoutError } from '../errors'
 
 export type { FastcgiResponse, ResponseSpillOptions } from './response-feed'
 
@@ -46,6 +46,8 @@ export interface ExchangeOptions {
   readonly writeTimeout: number
   /** ms the body's reader may take nothing while the backend waits for it; 0 = no limit */
   readonly sendTimeout: number
+  /** ms the client may send nothing of a body streamed from it (a Readable body) while the backend waits for the rest; 0 = no limit */
+  readonly bodyTimeout?: number
   readonly headerLimit: number
   readonly onStderr: ((chunk: Buffer) => void) | undefined
   /** undefined: a slow reader holds the backend while it reads */
@@ -171,6 +173,8 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     const source = Buffer.isBuffer(body) ? Readable.from([body]) : body instanceof Readable ? body : body.open()
     this.pump = new RequestBodyPump(source, socket, this.requestId, this, owned)
     this.pump.start()
+    // the backend waits for the client's body: while it is on its way, the client's silence is what can stall
+    if (!owned && this.pump.running) this.armWatch()
   }
 
   /** Calls `callback` once the exchange is over (at once if it is). */
@@ -195,6 +199,12 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     // from a slow client is not the backend's fault (lighttpd only starts reading once the
     // request body is complete)
     this.timer.refresh('read')
+    this.timer.refresh('body')
+  }
+
+  onBodyEnd (): void {
+    // the whole body is out: from now on the backend owes the answer
+    if (this.phase !== 'done' && this.timer.purpose === 'body') this.armWatch()
   }
 
   onDrainWait (waiting: boolean): void {
@@ -213,10 +223,17 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     this.connection.socket.once('drain', () => this.onDrainWait(false))
   }
 
-  /** The deadline that matters now: the backend taking request data, else its silence. */
+  /** The deadline that matters now: the backend taking request data, the client sending the rest of a streamed body, else the backend's silence. */
   private armWatch (): void {
-    if (this.awaitingDrain && this.options.writeTimeout > 0) this.timer.set('write', this.options.writeTimeout)
-    else this.timer.set('read', this.options.readTimeout)
+    const { options } = this
+    if (this.awaitingDrain && options.writeTimeout > 0) this.timer.set('write', options.writeTimeout)
+    else if (this.streamingClientBody && options.bodyTimeout !== undefined && options.bodyTimeout > 0) this.timer.set('body', options.bodyTimeout)
+    else this.timer.set('read', options.readTimeout)
+  }
+
+  /** A body read from the client itself (not a buffer or a spooled file of ours) is still on its way. */
+  private get streamingClientBody (): boolean {
+    return this.options.body instanceof Readable && this.pump?.running === true
   }
 
   private onTimer (purpose: TimerPurpose): void {
@@ -235,6 +252,12 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     }
     if (purpose === 'write') {
       this.fail(new WriteTimeoutError(this.connection.name, this.options.writeTimeout))
+      return
+    }
+    // the client stopped sending the body the backend is waiting for: the client's doing (408),
+    // and the backend is freed, not held for as long as the client keeps its connection
+    if (purpose === 'body') {
+      this.fail(new ClientBodyTimeoutError(this.options.bodyTimeout ?? 0))
       return
     }
     // A reader that takes nothing for sendTimeout holds the backend's worker hostage (a client

@@ -15,6 +15,8 @@ export interface BodyPumpListener {
   onDrainWait (waiting: boolean): void
   /** The source failed or closed before its end: the request cannot complete. */
   onBodyError (err: Error): void
+  /** The whole body went to the backend (its end record is written). */
+  onBodyEnd (): void
 }
 
 /** The empty STDIN record that ends a request's body. */
@@ -122,6 +124,7 @@ export class RequestBodyPump {
   private readonly onEnd = (): void => {
     this.detach()
     this.socket.write(endOfStdin(this.requestId))
+    this.listener.onBodyEnd()
   }
 
   private readonly onError = (err: Error): void => {

@@ -27,6 +27,8 @@ export interface Dispatch {
   /** the params for the host that was picked (docroot and the like are per host) */
   readonly params: (host: HostConfig) => Array<[string, string]>
   readonly body: RequestBody | undefined
+  /** ms the client may send nothing of a body streamed to the backend (clientBodyTimeout); 0 or none: no deadline */
+  readonly bodyTimeout?: number
   /** cancelled when the client goes away (the responder path) */
   readonly cancellation?: Cancellation
   /** the same, for callers that hold an AbortSignal (the authorizer) */
@@ -134,6 +136,7 @@ export class Dispatcher {
           readTimeout: host.readTimeout,
           writeTimeout: host.writeTimeout,
           sendTimeout: host.sendTimeout,
+          bodyTimeout: d.bodyTimeout,
           responseSpill: this.responseSpill,
           onStderr: (chunk) => { (stderr ??= new StderrLog(request.log, backendName)).push(chunk) },
           queueWatcher: measure

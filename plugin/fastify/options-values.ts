@@ -64,6 +64,7 @@ export const PLUGIN_OPTIONS: Record<keyof FastcgiPluginOptions, Kind | 'object'>
   spoolMemoryTotal: 'count',
   spoolDirectory: 'string',
   responseSpoolLimit: 'count',
+  clientBodyTimeout: 'duration',
   closeGrace: 'duration',
   status: 'object',
   statusUrl: 'string',

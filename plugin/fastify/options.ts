@@ -127,6 +127,13 @@ export interface FastcgiPluginOptions {
    * fastcgi_max_temp_file_size); 0: never, a slow reader holds its worker while it reads.
    */
   responseSpoolLimit?: number
+  /**
+   * ms a client may send nothing of its request body (nginx's client_body_timeout, lighttpd's
+   * server.max-read-idle): then 408 and its connection closed, its temp file removed, and a
+   * body being streamed to a backend (requestBuffering: false) aborted there. Default 60000;
+   * 0: wait as long as the client holds the connection.
+   */
+  clientBodyTimeout?: number
   /** ms that close() lets requests in flight finish before backends are killed. Default 5000. */
   closeGrace?: number
   /** Opt-in status route (Prometheus text, JSON or HTML); `status` is the same with route options. */
@@ -220,6 +227,7 @@ export interface FastcgiConfig {
   readonly spoolMemoryTotal: number
   readonly spoolDirectory: string
   readonly responseSpoolLimit: number
+  readonly clientBodyTimeout: number
   readonly closeGrace: number
   readonly statusUrl: string | undefined
   /** extra methods of the routes (options.methods), checked against Node's parser */
@@ -259,6 +267,7 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
   }
   const warnings: string[] = []
   warnIfSeconds(warnings, 'closeGrace', o.closeGrace)
+  warnIfSeconds(warnings, 'clientBodyTimeout', o.clientBodyTimeout)
   const mappings: MappingConfig[] = []
   const hostPaths = new Map<HostConfig, string>()
   for (const [key, value] of Object.entries(o.server)) {
@@ -284,6 +293,7 @@ export function normalizeOptions (options: unknown): FastcgiConfig {
     spoolMemoryTotal: o.spoolMemoryTotal ?? 64 * 1024 * 1024,
     spoolDirectory: o.spoolDirectory ?? os.tmpdir(),
     responseSpoolLimit: o.responseSpoolLimit ?? 1024 * 1024 * 1024,
+    clientBodyTimeout: o.clientBodyTimeout ?? 60000,
     closeGrace: o.closeGrace ?? 5000,
     methods: checkMethods(o.methods),
     statusUrl: statusRoute?.url,

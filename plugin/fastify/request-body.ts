@@ -20,6 +20,7 @@ import { Readable } from 'node:stream'
 import type { RequestBody, ReplayableBody } from '../client/exchange'
 import { BodyTooLargeError, ClientAbortedError } from '../errors'
 import { SpoolFile } from './spool-file'
+import { bodyChunks } from './body-chunks'
 import { BodyMemory, HeldChunks } from './body-memory'
 export { BodyMemory } from './body-memory'
 
@@ -49,6 +50,8 @@ export interface BodyLimits {
   readonly requestBuffering: boolean
   /** what the bodies held in memory may take together; default: no bound beyond spoolMemoryLimit */
   readonly memory?: BodyMemory
+  /** ms the client may send nothing while its body is being buffered (clientBodyTimeout); 0 or none: no deadline */
+  readonly idleTimeout?: number
 }
 
 function hasBody (source: BodySource): boolean {
@@ -103,7 +106,7 @@ async function spool (stream: Readable, limits: BodyLimits): Promise<PreparedBod
   let length = 0
   let file: SpoolFile | undefined
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of bodyChunks(stream, limits.idleTimeout ?? 0)) {
       length += chunk.length
       if (length > limits.bodyLimit) throw new BodyTooLargeError(limits.bodyLimit)
       if (file === undefined) {

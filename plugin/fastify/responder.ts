@@ -6,7 +6,7 @@ import { Cancellation } from '../client/cancellation'
 import type { FastcgiResponse } from '../client/exchange'
 import { buildCgiParams, isGatewayVariable, resolveScriptLocation } from '../cgi/params'
 import { encodePath } from '../cgi/url-path'
-import { BadRequestPathError, ClientAbortedError, NoBackendError, TooManyRedirectsError } from '../errors'
+import { BadRequestPathError, BodyTooLargeError, ClientAbortedError, ClientBodyTimeoutError, NoBackendError, TooManyRedirectsError } from '../errors'
 import { peekVariables, authorizedDocroot } from './authorizer-approval'
 import { Dispatcher, RequestHint } from './dispatcher'
 import { LocalRedirects, MAX_LOCAL_REDIRECTS } from './local-redirect'
@@ -19,7 +19,7 @@ import type { Route } from './script-resolver'
 import { serveFromDocroot } from './static-docroot'
 import type { RequestMetrics } from '../pool/metrics'
 import { beginMeasure, carriedMeasure, carryMeasure } from './request-metrics'
-import type { FastcgiConfig } from './options'
+import type { FastcgiConfig, HostConfig } from './options'
 import { ResponseTimer, checkExtraParams, hostParams } from './hooks'
 
 /** Options of `reply.fastcgi()`. */
@@ -132,10 +132,11 @@ export class Responder {
         contentLength: request.headers['content-length'],
         transferEncoding: request.headers['transfer-encoding'],
         method: request.method
-      }, { bodyLimit: request.routeOptions.bodyLimit ?? 1048576, spoolMemoryLimit: config.spoolMemoryLimit, spoolDirectory: config.spoolDirectory, requestBuffering: route.mapping.hosts.every((host) => host.requestBuffering), memory: this.bodyMemory })
+      }, { bodyLimit: request.routeOptions.bodyLimit ?? 1048576, spoolMemoryLimit: config.spoolMemoryLimit, spoolDirectory: config.spoolDirectory, requestBuffering: route.mapping.hosts.every((host) => host.requestBuffering), memory: this.bodyMemory, idleTimeout: config.clientBodyTimeout })
       body = prepared instanceof Promise ? await prepared : prepared
     } catch (err) {
       reply.raw.removeListener('close', onClose)
+      closeAfterUnreadBody(request, reply, err)
       throw err
     }
     if (gone) {
@@ -146,30 +147,39 @@ export class Responder {
     const remoteUser = config.hooks.remoteUser(request)
     const documentRoot = route.documentRoot ?? config.documentRoot
     const timer = new ResponseTimer(config.hooks.onBackendResponse)
-    const { response, host } = await this.dispatcher.dispatch(request, reply, {
-      mapping: route.mapping,
-      role: 'responder',
-      body: body.body,
-      cancellation,
-      measure,
-      hint: new RequestHint(request, target.path),
-      params: (host) => {
-        const location = resolveScriptLocation({
-          scriptName: route.scriptName,
-          pathInfo: route.pathInfo,
-          documentRoot,
-          docroot: host.docroot,
-          brokenScriptfilename: host.brokenScriptfilename
-        })
-        const client = route.urlPrefix === undefined ? location : { ...location, scriptName: route.urlPrefix + location.scriptName }
-        return buildCgiParams(info, overrides.scriptFilename === undefined ? client : { ...client, scriptFilename: overrides.scriptFilename }, {
-          role: 'responder',
-          stripRequestUri: host.stripRequestUri,
-          remoteUser,
-          extraVariables: [...extra.granted, ...hostParams(host, request), ...extra.application]
-        })
-      }
-    })
+    const params = (host: HostConfig): Array<[string, string]> => {
+      const location = resolveScriptLocation({
+        scriptName: route.scriptName,
+        pathInfo: route.pathInfo,
+        documentRoot,
+        docroot: host.docroot,
+        brokenScriptfilename: host.brokenScriptfilename
+      })
+      const client = route.urlPrefix === undefined ? location : { ...location, scriptName: route.urlPrefix + location.scriptName }
+      return buildCgiParams(info, overrides.scriptFilename === undefined ? client : { ...client, scriptFilename: overrides.scriptFilename }, {
+        role: 'responder',
+        stripRequestUri: host.stripRequestUri,
+        remoteUser,
+        extraVariables: [...extra.granted, ...hostParams(host, request), ...extra.application]
+      })
+    }
+    let dispatched
+    try {
+      dispatched = await this.dispatcher.dispatch(request, reply, {
+        mapping: route.mapping,
+        role: 'responder',
+        body: body.body,
+        bodyTimeout: config.clientBodyTimeout,
+        cancellation,
+        measure,
+        hint: new RequestHint(request, target.path),
+        params
+      })
+    } catch (err) {
+      closeAfterUnreadBody(request, reply, err)
+      throw err
+    }
+    const { response, host } = dispatched
     timer.observe(request, reply, 'responder', host, response)
 
     const local = localRedirectTarget(response)
@@ -189,6 +199,17 @@ export class Responder {
     }
     return sendResponse(request, reply, response, host, config.hooks.rewriteHeaders)
   }
+}
+
+/**
+ * A body left unread (past bodyLimit, or its client stopped sending) is not read to its end
+ * for the sake of a kept connection: the connection closes after the answer (RFC 9110 15.5.9),
+ * so a client cannot make the gateway read and drop bytes for as long as it likes. HTTP/2 has
+ * no Connection header; there the stream ends with the answer.
+ */
+function closeAfterUnreadBody (request: FastifyRequest, reply: FastifyReply, err: unknown): void {
+  if (!(err instanceof BodyTooLargeError || err instanceof ClientBodyTimeoutError)) return
+  if (request.raw.httpVersionMajor === 1 && !reply.sent) reply.header('connection', 'close')
 }
 
 /** The authorizer's variables (names the gateway sets are never taken), and the application's checked extras. */

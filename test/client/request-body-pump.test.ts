@@ -16,7 +16,7 @@ async function socketPair (t: { teardown (fn: () => void): void }): Promise<net.
   return socket
 }
 
-const quiet: BodyPumpListener = { onBodyChunk () {}, onDrainWait () {}, onBodyError () {} }
+const quiet: BodyPumpListener = { onBodyChunk () {}, onDrainWait () {}, onBodyError () {}, onBodyEnd () {} }
 
 t.test('stop() leaves a source of the caller paused and whole', async (t) => {
   const socket = await socketPair(t)

@@ -1,8 +1,8 @@
 // A client that sends its body slowly, with requestBuffering: false: the plugin streams bodies
 // with a Content-Length to the backend as they arrive, so a slow client occupies a backend
 // worker (by default the body is read first and no worker is held); the timeouts bound that:
-// - an upload that stops: the read timeout (backend silent, nothing moving) ends it with 504
-//   and frees the worker;
+// - an upload that stops: clientBodyTimeout (the client silent while the backend waits for its
+//   body) ends it with 408, the client's doing, and frees the worker;
 // - an upload that keeps trickling is not the backend's fault; Fastify's requestTimeout (the
 //   application's bound on the whole request) ends it, and the worker is freed too;
 // - a slow but steady legitimate upload longer than readTimeout still succeeds.
@@ -21,6 +21,7 @@ t.test('slow uploads against php-cgi with one worker', { skip: !hasPhpCgi() && '
   const REQUEST_TIMEOUT = 4000
   const { app, port, base } = await listenWithPlugin(t, {
     documentRoot: PHP_FIXTURES,
+    clientBodyTimeout: READ_TIMEOUT,
     server: { '.php': [{ ...php.options, readTimeout: READ_TIMEOUT, writeTimeout: READ_TIMEOUT, requestBuffering: false }] }
     }, {
     // Fastify's requestTimeout option, with Node checking it every 250 ms instead of every 30 s
@@ -34,7 +35,7 @@ t.test('slow uploads against php-cgi with one worker', { skip: !hasPhpCgi() && '
     t.equal(res.body.toString(), 'hello from php\n')
   }
 
-  await t.test('an upload that stops midway: 504 after readTimeout, worker freed', async (t) => {
+  await t.test('an upload that stops midway: 408 after clientBodyTimeout, worker freed', async (t) => {
     const conn = await rawConnect(t, port)
     const started = Date.now()
     await conn.write('POST /echo.php HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n')
@@ -42,13 +43,13 @@ t.test('slow uploads against php-cgi with one worker', { skip: !hasPhpCgi() && '
     const text = await conn.waitFor((s) => parseResponse(s) !== undefined, 10_000)
     const elapsed = Date.now() - started
     const res = parseResponse(text)
-    t.equal(res?.status, 504, 'the client is told the gateway timed out')
-    t.ok(elapsed >= READ_TIMEOUT - 50 && elapsed < READ_TIMEOUT + 3000, `after about readTimeout (${elapsed} ms)`)
+    t.equal(res?.status, 408, 'the client is told it took too long')
+    t.ok(elapsed >= READ_TIMEOUT - 50 && elapsed < READ_TIMEOUT + 3000, `after about clientBodyTimeout (${elapsed} ms)`)
     conn.destroy()
     await healthy('after a stopped upload')
   })
 
-  await t.test('a slow but steady upload longer than readTimeout succeeds', async (t) => {
+  await t.test('a slow but steady upload longer than clientBodyTimeout and readTimeout succeeds', async (t) => {
     const conn = await rawConnect(t, port)
     const piece = Buffer.alloc(500)
     const pieces = 50
@@ -74,7 +75,7 @@ t.test('slow uploads against php-cgi with one worker', { skip: !hasPhpCgi() && '
     const conn = await rawConnect(t, port)
     const started = Date.now()
     await conn.write('POST /echo.php HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n')
-    // one byte every 100 ms: never idle long enough for readTimeout, never done
+    // one byte every 100 ms: never idle long enough for clientBodyTimeout, never done
     for (let i = 0; i < 150 && !conn.closed() && parseResponse(conn.received()) === undefined; i++) {
       await conn.write('x')
       await sleep(100)

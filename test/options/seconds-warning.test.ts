@@ -23,6 +23,8 @@ for (const key of DURATIONS) {
 t.test('closeGrace warns too; fixRootScriptname where it does nothing warns', async (t) => {
   t.strictSame(normalizeOptions({ documentRoot: process.cwd(), closeGrace: 5, server: { '.php': [{ socket: '/run/php.sock' }] } }).warnings,
     ["closeGrace is 5 ms; durations are in milliseconds (lighttpd's are seconds): did you mean 5000?"])
+  t.strictSame(normalizeOptions({ documentRoot: process.cwd(), clientBodyTimeout: 60, server: { '.php': [{ socket: '/run/php.sock' }] } }).warnings,
+    ["clientBodyTimeout is 60 ms; durations are in milliseconds (lighttpd's are seconds): did you mean 60000?"])
   t.strictSame(normalizeOptions({ documentRoot: process.cwd(), server: { '/app/': [{ socket: '/run/php.sock', fixRootScriptname: true, checkLocal: false }] } }).warnings,
     ["server['/app/'][0].fixRootScriptname has no effect: it applies only to the '/' prefix with checkLocal: false"])
   t.strictSame(normalizeOptions({ documentRoot: process.cwd(), server: { '/': [{ socket: '/run/php.sock', fixRootScriptname: true, checkLocal: false }] } }).warnings, [])

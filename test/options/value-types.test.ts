@@ -30,6 +30,8 @@ const cases: Array<[string, unknown, string]> = [
   ['spoolMemoryTotal a string', top({ spoolMemoryTotal: '64m' }), 'spoolMemoryTotal must be a whole number >= 0, got "64m"'],
   ['responseSpoolLimit fractional', top({ responseSpoolLimit: 1.5 }), 'responseSpoolLimit must be a whole number >= 0, got 1.5'],
   ['responseSpoolLimit a string', top({ responseSpoolLimit: '1g' }), 'responseSpoolLimit must be a whole number >= 0, got "1g"'],
+  ['clientBodyTimeout negative', top({ clientBodyTimeout: -1 }), 'clientBodyTimeout must be a duration in milliseconds from 0 to 2147483647 (about 24.8 days, the longest a Node timer waits), got -1'],
+  ['clientBodyTimeout a string', top({ clientBodyTimeout: '60s' }), 'clientBodyTimeout must be a duration in milliseconds from 0 to 2147483647 (about 24.8 days, the longest a Node timer waits), got "60s"'],
   ['indexFiles a string', top({ indexFiles: 'index.php' }), 'indexFiles must be an array of strings, got "index.php"'],
   ['indexFiles with an empty name', top({ indexFiles: ['index.php', ''] }), "indexFiles[1] is empty: expected a file name such as 'index.php'"],
   ['statusUrl without /', top({ statusUrl: 'status' }), 'statusUrl must be a URL path starting with /, got "status"'],
