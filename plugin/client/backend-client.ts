@@ -39,7 +39,7 @@ import { AcceptQueueWatch } from './accept-queue-watch'
 import { ConcurrencyLimit, Slot } from './concurrency-limit'
 import { BackendConnection } from './connection'
 import { FastcgiExchange, isReplayable } from './exchange'
-import type { FastcgiResponse, RequestBody, ResponseSpillOptions } from './exchange'
+import type { FastcgiResponse, RequestBody, ResponseSpillOptions, SpoolWatcher } from './exchange'
 import type { Cancellation } from './cancellation'
 import type { NameValuePair, Role } from '../protocol'
 import { ClientAbortedError, ConnectTimeoutError, OverloadedError, PoolClosedError, PrematureCloseError, StaleRecordError } from '../errors'
@@ -105,6 +105,8 @@ export interface BackendRequest {
   readonly bodyTimeout?: number
   /** where a response whose reader is behind may go, freeing the backend; undefined: the backend waits for the reader */
   readonly responseSpill?: ResponseSpillOptions
+  /** told of the bytes of a response body that went to a temp file (metrics) */
+  readonly spoolWatcher?: SpoolWatcher
 }
 
 export type KeepAlive = boolean | 'auto'
@@ -360,7 +362,8 @@ export class BackendClient {
       bodyTimeout: req.bodyTimeout ?? 0,
       headerLimit: options.headerLimit,
       onStderr: req.onStderr,
-      spill: req.responseSpill
+      spill: req.responseSpill,
+      spoolWatcher: req.spoolWatcher
     }, (finished, reusable) => {
       uncount()
       req.cancellation?.unwatch(finished)

@@ -19,7 +19,7 @@ import { RequestBodyPump, endOfStdin, writeStdin } from './request-body-pump'
 import type { BodyPumpListener } from './request-body-pump'
 import { ExchangeTimer } from './exchange-timer'
 import { BackendResponse, ResponseFeed } from './response-feed'
-import type { FastcgiResponse, FeedOwner, ResponseSpillOptions } from './response-feed'
+import type { FastcgiResponse, FeedOwner, ResponseSpillOptions, SpoolWatcher } from './response-feed'
 import type { TimerPurpose } from './exchange-timer'
 import { CgiHeaderParser } from '../cgi/response-header-parser'
 import type { CgiResponseHead } from '../cgi/response-header-parser'
@@ -27,7 +27,7 @@ import { MAX_CONTENT_LENGTH, ProtocolStatus, encodeRequestHead } from '../protoc
 import type { NameValuePair, Role } from '../protocol'
 import { ClientAbortedError, ClientBodyTimeoutError, OverloadedError, PrematureCloseError, ReadTimeoutError, RequestRejectedError, SendTimeoutError, WriteTimeoutError } from '../errors'
 
-export type { FastcgiResponse, ResponseSpillOptions } from './response-feed'
+export type { FastcgiResponse, ResponseSpillOptions, SpoolWatcher } from './response-feed'
 
 /** A body that can be sent again (a retry on a fresh connection): a buffer or a spooled file. */
 export interface ReplayableBody {
@@ -52,6 +52,7 @@ export interface ExchangeOptions {
   readonly onStderr: ((chunk: Buffer) => void) | undefined
   /** undefined: a slow reader holds the backend while it reads */
   readonly spill?: ResponseSpillOptions | undefined
+  readonly spoolWatcher?: SpoolWatcher | undefined
 }
 
 const EMPTY_BODY = Buffer.alloc(0)
@@ -348,7 +349,8 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
       spill: options.spill,
       backendDone: () => this.phase === 'done',
       watch: () => this.armWatch(),
-      readerGone: (err) => this.abort(err)
+      readerGone: (err) => this.abort(err),
+      spoolWatcher: options.spoolWatcher
     }
   }
 

@@ -15,6 +15,11 @@ import type { CgiResponseHead } from '../cgi/response-header-parser'
 import { ClientAbortedError, ResponseSpillError, SendTimeoutError } from '../errors'
 
 /** Where and how much of a response body its reader is behind on may go to a temp file. */
+/** Told once, when a body is over, of the bytes that went to its temp file (only if any did): metrics. */
+export interface SpoolWatcher {
+  spooled (bytes: number): void
+}
+
 export interface ResponseSpillOptions {
   readonly directory: string
   /** bytes one response may put in its file; past them the backend waits for the reader */
@@ -113,6 +118,7 @@ export interface FeedOwner {
   watch (): void
   /** the reader went away while the backend was still at it */
   readerGone (err: Error): void
+  readonly spoolWatcher: SpoolWatcher | undefined
 }
 
 export class ResponseFeed implements SpillListener {
@@ -129,7 +135,11 @@ export class ResponseFeed implements SpillListener {
   constructor (private readonly owner: FeedOwner) {
     // _destroy runs after every body, ended ones included: build the error only when it is needed
     this.body = new ResponseBody(() => this.onDemand(), (err) => {
-      this.spill?.close()
+      const spill = this.spill
+      if (spill !== undefined) {
+        if (spill.written > 0) owner.spoolWatcher?.spooled(spill.written)
+        spill.close()
+      }
       if (!owner.backendDone()) owner.readerGone(err ?? new ClientAbortedError())
       else owner.timer.clear()
     })

@@ -138,6 +138,7 @@ export class Dispatcher {
           sendTimeout: host.sendTimeout,
           bodyTimeout: d.bodyTimeout,
           responseSpill: this.responseSpill,
+          spoolWatcher: measure,
           onStderr: (chunk) => { (stderr ??= new StderrLog(request.log, backendName)).push(chunk) },
           queueWatcher: measure
         })

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks'
 import { formatAddress, type BackendAddress } from '../client/address'
 import type { QueueWatcher } from '../client/backend-client'
+import type { SpoolWatcher } from '../client/response-feed'
 
 /** Upper bounds in seconds, as Prometheus client libraries default them (plus 30 and 60 for slow scripts). */
 export const LATENCY_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
@@ -77,6 +78,9 @@ export class BackendSeries {
   readonly timeouts = new Float64Array(TIMEOUT_KINDS.length)
   aborts = 0
   retries = 0
+  /** responses whose body went (in part) to a temp file for a slow reader, and the bytes that did */
+  spooled = 0
+  spooledBytes = 0
   /** requests waiting for a slot under maxConcurrency right now */
   queueDepth = 0
   readonly queueWait: Histogram
@@ -160,7 +164,7 @@ export class RequestMetrics {
  * One request's measurements. The request path calls attempt() for each backend tried, head()
  * at the response head, failed() with any error, and end() once when the reply is over.
  */
-export class RequestMeasure implements QueueWatcher {
+export class RequestMeasure implements QueueWatcher, SpoolWatcher {
   private readonly started = performance.now()
   private attemptStarted = 0
   private queuedAt = -1
@@ -199,6 +203,13 @@ export class RequestMeasure implements QueueWatcher {
     if (retry) this.current.retries++
     this.attempts++
     this.attemptStarted = performance.now()
+  }
+
+  /** The response's reader was slow: `bytes` of its body waited in a temp file. */
+  spooled (bytes: number): void {
+    if (this.current === undefined) return
+    this.current.spooled++
+    this.current.spooledBytes += bytes
   }
 
   enterQueue (): void {

@@ -49,6 +49,9 @@ export interface BackendReport {
   readonly responses: Readonly<Record<StatusClass, number>>
   readonly aborts: number
   readonly retries: number
+  /** responses whose body went (in part) to a temp file for a slow reader, and the bytes that did */
+  readonly spooled: number
+  readonly spooledBytes: number
   readonly timeouts: Readonly<Record<TimeoutKind, number>>
   readonly queueDepth: number
   readonly queueWait: HistogramReport
@@ -99,6 +102,8 @@ function backendReport (backend: string, address: string | null, load: number, s
     responses: byIndex(STATUS_CLASSES, series?.responses),
     aborts: series?.aborts ?? 0,
     retries: series?.retries ?? 0,
+    spooled: series?.spooled ?? 0,
+    spooledBytes: series?.spooledBytes ?? 0,
     timeouts: byIndex(TIMEOUT_KINDS, series?.timeouts),
     queueDepth: series?.queueDepth ?? 0,
     queueWait: histogramReport(series?.queueWait),
@@ -192,6 +197,10 @@ export function statusPrometheus (pool: PoolSnapshot, metrics: MetricsSnapshot, 
   each((s, base) => lines.push(`fastcgi_aborts_total${labels(base)} ${s.aborts}`))
   family('fastcgi_retries_total', 'counter', 'Requests sent to this backend after another one could not be reached.')
   each((s, base) => lines.push(`fastcgi_retries_total${labels(base)} ${s.retries}`))
+  family('fastcgi_responses_spooled_total', 'counter', 'Responses whose reader was slow enough that the rest of the body went to a temp file (responseSpoolLimit).')
+  each((s, base) => lines.push(`fastcgi_responses_spooled_total${labels(base)} ${s.spooled}`))
+  family('fastcgi_response_spooled_bytes_total', 'counter', 'Bytes of response bodies that went to temp files for slow readers.')
+  each((s, base) => lines.push(`fastcgi_response_spooled_bytes_total${labels(base)} ${s.spooledBytes}`))
   family('fastcgi_timeouts_total', 'counter', 'Timeouts by kind: connect, read, write, queue, send (the client took nothing of the response).')
   each((s, base) => TIMEOUT_KINDS.forEach((k, i) => {
     lines.push(`fastcgi_timeouts_total${labels({ ...base, kind: k })} ${s.timeouts[i] ?? 0}`)

@@ -64,6 +64,11 @@ t.test('a slow reader does not hold the only PHP worker; it still gets every byt
   t.ok(checker.ok(SIZE), `the slow client got all ${SIZE} bytes in order (got ${checker.bytes}, first mismatch ${checker.firstMismatch})`)
   await waitUntil('temp file closed', () => descriptorsInto(spoolDirectory) === 0)
   t.equal(descriptorsInto(spoolDirectory), 0, 'the temp file is closed after the body')
+  // the status report and /metrics count it (operators see the disk it took)
+  const [backend] = app.fastcgi.status().mappings[0]?.backends ?? []
+  t.equal(backend?.spooled, 1, 'one spooled response counted (the hello was not spooled)')
+  t.ok((backend?.spooledBytes ?? 0) > 0 && (backend?.spooledBytes ?? SIZE) < SIZE, `with the bytes that waited in the file (${backend?.spooledBytes ?? 0} of ${SIZE})`)
+  t.match(app.fastcgi.prometheus(), /^fastcgi_responses_spooled_total\{[^}]*\} 1$/m, 'fastcgi_responses_spooled_total')
 })
 
 t.test('a client that goes away while its response waits in the temp file leaves no descriptor', { skip }, async (t) => {
@@ -91,6 +96,7 @@ t.test('responseSpoolLimit 0: the worker waits for the reader (no temp file)', {
   const checker = await readAll(res)
   t.ok(checker.ok(SIZE), 'the body is whole once the client reads')
   t.same(await loadsBackToZero(app, 30000), [0], 'and the backend released')
+  t.equal(app.fastcgi.status().mappings[0]?.backends[0]?.spooled, 0, 'nothing counted as spooled')
 })
 
 t.test('a response larger than responseSpoolLimit: the file stops there and the rest waits for the reader', { skip }, async (t) => {
