@@ -9,6 +9,11 @@
 //   BUFFER_REQUEST_BODY=1: read a request's whole body into memory before it takes a backend
 //   connection, then send it as STDIN records (what nginx and lighttpd do, and what the plugin
 //   does by default once request buffering is its default); otherwise a body is read and dropped.
+//   KEEP_CONN=0: a connection per request (FCGI_KEEP_CONN off, as lighttpd and nginx without
+//   fastcgi_keep_conn): with several gateway processes on one prefork pool, a kept connection
+//   pins a worker, and another process's connections then wait in the pool's accept queue for
+//   as long as it stays open (this floor never closes one), so some of its clients are never
+//   answered; closing after each request is the least a fair Node gateway can do there.
 //   SAME_HEAP=1: first load Fastify and the plugin (dist/, or FASTCGI_DIST) and register it as the
 //   benchmark's fastify-fastcgi gateway does, on an app that never listens, so that this process
 //   holds the heap ours holds. V8 starts no incremental marking while the old generation is
@@ -23,6 +28,7 @@ const backend = env.BACKEND ?? ''
 const docroot = env.DOCROOT ?? __dirname
 const cap = Number(env.MAX_CONCURRENCY ?? 2)
 const bufferBodies = env.BUFFER_REQUEST_BODY === '1'
+const keepConn = env.KEEP_CONN !== '0'
 const STDIN_RECORD = 65528 // the largest multiple of 8 a record can carry: no padding
 const connectOptions = backend.startsWith('unix:')
   ? { path: backend.slice(5) }
@@ -32,7 +38,7 @@ function header (type, length, padding) {
   return [1, type, 0, 1, length >> 8, length & 0xff, padding, 0]
 }
 
-/** BEGIN_REQUEST (responder, keep the connection), PARAMS and the empty PARAMS. */
+/** BEGIN_REQUEST (responder, keep the connection unless KEEP_CONN=0), PARAMS and the empty PARAMS. */
 function paramsRecords (pairs) {
   const body = []
   for (const [name, value] of pairs) {
@@ -45,7 +51,7 @@ function paramsRecords (pairs) {
   const params = Buffer.concat(body)
   const padding = (8 - (params.length % 8)) % 8
   return Buffer.concat([
-    Buffer.from([...header(1, 8, 0), 0, 1, 1, 0, 0, 0, 0, 0]),
+    Buffer.from([...header(1, 8, 0), 0, 1, keepConn ? 1 : 0, 0, 0, 0, 0, 0]),
     Buffer.from(header(4, params.length, padding)), params, Buffer.alloc(padding),
     Buffer.from(header(4, 0, 0))
   ])
@@ -176,7 +182,12 @@ class Connection {
     }
     this.res = undefined
     const next = queue.shift()
-    if (next !== undefined) this.send(next.req, next.res, next.body)
+    if (!keepConn) {
+      // the backend closes it: the next request takes a fresh one
+      open.delete(this)
+      this.socket.destroy()
+      if (next !== undefined) dispatch(next.req, next.res, next.body)
+    } else if (next !== undefined) this.send(next.req, next.res, next.body)
     else idle.push(this)
   }
 }

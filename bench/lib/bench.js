@@ -435,6 +435,8 @@ const GATEWAYS = [
   { id: 'node-floor', label: 'Node floor', reference: true, needs: [], start: nodeGateway('node-floor.js', { MAX_CONCURRENCY: '2', BUFFER_REQUEST_BODY: '1' }) },
   // the same floor holding the heap ours holds (Fastify and the plugin loaded, unused): V8 starts
   // no incremental marking under 8 MB of old generation, which the bare floor never reaches
+  // the many-processes scenario only: the floor with a connection per request, the fair reference there
+  { id: 'node-floor-fresh', label: 'Node floor, a connection per request', reference: true, clusterOnly: true, needs: [], start: nodeGateway('node-floor.js', { MAX_CONCURRENCY: '2', BUFFER_REQUEST_BODY: '1', KEEP_CONN: '0' }) },
   { id: 'node-floor-heap', label: 'Node floor, same heap', reference: true, needs: [], start: nodeGateway('node-floor.js', { MAX_CONCURRENCY: '2', BUFFER_REQUEST_BODY: '1', SAME_HEAP: '1' }) },
   // the many-processes scenario only: ours as written in one process, beside the cluster of 2
   { id: 'fastify-fastcgi-single', label: 'fastify-fastcgi as written, 1 process', ours: true, asWritten: true, clusterOnly: true, needs: [], start: nodeGateway('fastify-fastcgi.js', {}, [], { single: true }) },
@@ -515,9 +517,11 @@ async function verify (port, scenario) {
   return last === undefined ? 'no response' : undefined
 }
 
-function runWrk (port, url, seconds, connections, script) {
+/** timeoutS: a request not answered within it counts as a wrk timeout (an error); a request still
+ * waiting when the run ends is not counted at all, so it must be shorter than a run to see one. */
+function runWrk (port, url, seconds, connections, script, timeoutS = 10) {
   return new Promise((resolve, reject) => {
-    const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '10s', '--latency', ...(script === undefined ? [] : ['-s', script]), `http://${HOST}:${port}${url}`]
+    const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', `${timeoutS}s`, '--latency', ...(script === undefined ? [] : ['-s', script]), `http://${HOST}:${port}${url}`]
     const child = spawn(findBinary('wrk'), args, { stdio: ['ignore', 'pipe', 'pipe'] })
     fs.appendFileSync(PIDS, `${child.pid}\n`)
     let out = ''
@@ -619,7 +623,7 @@ async function measure (gateway, scenario, backend, opts, round) {
     const sampler = new RssSampler(entry.pid)
     let wrk
     try {
-      wrk = await runWrk(port, scenario.url, opts.duration, connections, script)
+      wrk = await runWrk(port, scenario.url, opts.duration, connections, script, scenario.wrkTimeout)
       if (scenario.slow !== undefined) {
         // the same measurement again, now beside the slow readers; CPU per request is the first one's
         result.alone = wrkFields(wrk)
@@ -627,7 +631,7 @@ async function measure (gateway, scenario, backend, opts, round) {
         result.cpuMs = sampler.cpuMs()
         slow = startSlowClients({ spawnTracked, port, dir, scenario, seconds: opts.duration + 15, logFile })
         await sleep(1500)
-        wrk = await runWrk(port, scenario.url, opts.duration, connections, script)
+        wrk = await runWrk(port, scenario.url, opts.duration, connections, script, scenario.wrkTimeout)
       }
     } finally {
       result.peakRssMiB = sampler.stop() / 1024
@@ -718,9 +722,9 @@ function report ({ opts, scenarios, gateways, unavailable, results, startedAt, f
   L.push(`Command: \`${command}\``, '')
   L.push(`- Machine: ${machine ?? machineInfo()}`)
   L.push(`- Versions: ${Object.entries(versionInfo ?? versions()).map(([k, v]) => `${k} ${v}`).join(', ')}`)
-  L.push(`- Method: \`wrk -t1 -c${opts.connections} -d${opts.duration}s --timeout 10s\` per gateway after a ${opts.warmup} s warm-up; ${opts.rounds} round(s), gateways in alternating order (forward, reversed, ...), each started fresh per run and stopped after; medians over rounds. Every gateway's body is checked byte for byte before it is measured. Peak RSS: the largest sum of VmRSS over all the gateway's processes, sampled every 200 ms during the run. Loopback and unix sockets only; wrk, the gateway and the backends share the machine's cores.`)
+  L.push(`- Method: \`wrk -t1 -c${opts.connections} -d${opts.duration}s --timeout 10s\` (2 s in the many-processes scenario) per gateway after a ${opts.warmup} s warm-up; ${opts.rounds} round(s), gateways in alternating order (forward, reversed, ...), each started fresh per run and stopped after; medians over rounds. Every gateway's body is checked byte for byte before it is measured. Peak RSS: the largest sum of VmRSS over all the gateway's processes, sampled every 200 ms during the run. Loopback and unix sockets only; wrk, the gateway and the backends share the machine's cores.`)
   L.push('- Backends (the same for every gateway, started once): `test/fixtures/c/hello.c` (libfcgi) as 2 processes accepting on one socket (`?bytes=N` for the 64 KiB and 1 MiB bodies); php-fpm, `pm = static`, 2 children, `-n` (no php.ini, so no opcache), `bench/www/hello.php`.')
-  L.push('- Gateways: fastify-fastcgi (`bench/gateways/fastify-fastcgi.js`: Fastify, logger off, the plugin with `maxConcurrency: 2` = the backend\'s processes, keep-alive on); lighttpd mod_fastcgi (a connection per request); nginx, 1 worker, without and with `fastcgi_keep_conn` (upstream `keepalive 8`); h2o, 1 thread; Caddy (`reverse_proxy` + `transport fastcgi`, `php_fastcgi` for PHP), GOMAXPROCS=1; the npm clients `fastcgi-client` and `php-fpm` in a minimal node:http server; bare Fastify answering the same body itself (the Node ceiling); the Node floor (`bench/gateways/node-floor.js`: node:http and node:net, kept connections capped at 2 as ours, minimal params, no routing, checks or timeouts: what any Node FastCGI gateway costs at the least), and the same floor holding the heap ours holds (`SAME_HEAP=1`: Fastify and the plugin loaded and registered on an app that never listens). Keep-alive request limits raised where a server closes client connections every N requests (lighttpd, nginx).')
+  L.push('- Gateways: fastify-fastcgi (`bench/gateways/fastify-fastcgi.js`: Fastify, logger off, the plugin with `maxConcurrency: 2` = the backend\'s processes, keep-alive on); lighttpd mod_fastcgi (a connection per request); nginx, 1 worker, without and with `fastcgi_keep_conn` (upstream `keepalive 8`); h2o, 1 thread; Caddy (`reverse_proxy` + `transport fastcgi`, `php_fastcgi` for PHP), GOMAXPROCS=1; the npm clients `fastcgi-client` and `php-fpm` in a minimal node:http server; bare Fastify answering the same body itself (the Node ceiling); the Node floor (`bench/gateways/node-floor.js`: node:http and node:net, kept connections capped at 2 as ours, minimal params, no routing, checks or timeouts: what any Node FastCGI gateway costs at the least), and the same floor holding the heap ours holds (`SAME_HEAP=1`: Fastify and the plugin loaded and registered on an app that never listens); in the many-processes scenario also the floor with a connection per request (`KEEP_CONN=0`), the one that leaves no client waiting for another process\'s kept connection. Keep-alive request limits raised where a server closes client connections every N requests (lighttpd, nginx).')
   L.push('- Gateways as users write them (issue 14): `fastify-fastcgi as written` is the plugin with `{ socket }` / `{ host, port }` only (no maxConcurrency, no keepAlive: whatever its defaults are), beside the tuned variant. The Node floor reads a request body whole before it takes a backend connection (`BUFFER_REQUEST_BODY=1`).')
   L.push('- Scenarios of issue 14 (`bench/lib/shapes.js`): POST of 4 KiB and 1 MiB to `bench/www/body.php` (PHP reads php://input and answers its length; wrk sends the body with a Lua script); overload: `wrk -c256` on `bench/www/sleep.php` (5 ms) against the 2 php-fpm children; slow clients: C hello measured alone, then beside 200 slow readers of 1 MiB at 256 KiB/s (`bench/lib/slow-clients.js`); many processes: Node gateways as 2 node:cluster workers on one socket, nginx 2 workers, h2o 2 threads, lighttpd in its one process (its `server.max-worker` mode signals its whole process group on exit, the driver of the benchmark included), and ours as written in 1 process. These run the gateways the issue names (ours as written and tuned, lighttpd, nginx, h2o, the Node floor, bare Fastify).')
   if (unavailable.length > 0) L.push(`- Not measured (unavailable on this machine): ${unavailable.map((u) => `${u.label} (missing ${u.missing.join(', ')})`).join('; ')}`)
