@@ -228,7 +228,9 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
   private armWatch (): void {
     const { options } = this
     if (this.awaitingDrain && options.writeTimeout > 0) this.timer.set('write', options.writeTimeout)
-    else if (this.streamingClientBody && options.bodyTimeout !== undefined && options.bodyTimeout > 0) this.timer.set('body', options.bodyTimeout)
+    // while the backend socket is full the client is held back by us (its stream is paused):
+    // its silence then is the backend's doing, also when writeTimeout 0 sets no deadline on that
+    else if (!this.awaitingDrain && this.streamingClientBody && options.bodyTimeout !== undefined && options.bodyTimeout > 0) this.timer.set('body', options.bodyTimeout)
     else this.timer.set('read', options.readTimeout)
   }
 

@@ -22,7 +22,7 @@ export async function * bodyChunks (stream: Readable, idleMs: number): AsyncGene
       if (failure !== undefined) throw failure
       const chunk: unknown = stream.read()
       if (chunk !== null) {
-        yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk))
+        yield asBuffer(chunk, stream.readableEncoding)
         continue
       }
       if (stream.readableEnded) return
@@ -34,6 +34,18 @@ export async function * bodyChunks (stream: Readable, idleMs: number): AsyncGene
   } finally {
     stream.removeListener('error', onError)
   }
+}
+
+/**
+ * A chunk as the bytes the client sent: a string (a stream someone called setEncoding() on)
+ * goes back through that encoding, not through UTF-8 (latin1 or base64 text would be other
+ * bytes), and a Uint8Array (from an object-mode stream) is viewed, not turned
+ * into the text "97,98".
+ */
+function asBuffer (chunk: unknown, encoding: BufferEncoding | null): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  return typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : Buffer.from(String(chunk))
 }
 
 /** node:http's and node:http2's requests say when the whole message has arrived. */

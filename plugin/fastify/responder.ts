@@ -1,6 +1,7 @@
 // The responder path (the plugin's routes and reply.fastcgi()): resolve the script, prepare
 // the body, dispatch to a backend, and translate its answer into the reply. A local redirect
 // leaves through LocalRedirects, back to Fastify's router.
+import { Http2ServerRequest, constants as http2Constants } from 'node:http2'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Cancellation } from '../client/cancellation'
 import type { FastcgiResponse } from '../client/exchange'
@@ -205,11 +206,21 @@ export class Responder {
  * A body left unread (past bodyLimit, or its client stopped sending) is not read to its end
  * for the sake of a kept connection: the connection closes after the answer (RFC 9110 15.5.9),
  * so a client cannot make the gateway read and drop bytes for as long as it likes. HTTP/2 has
- * no Connection header; there the stream ends with the answer.
+ * no Connection header, and node:http2 leaves a stream whose body was read from open until its
+ * client ends it (its request, its reply, Fastify's onResponse all waiting on a client that
+ * stopped): once the answer is out, the stream is closed with RST_STREAM NO_ERROR, the way
+ * RFC 9113 8.1 lets a server stop a request body it no longer needs.
  */
 function closeAfterUnreadBody (request: FastifyRequest, reply: FastifyReply, err: unknown): void {
   if (!(err instanceof BodyTooLargeError || err instanceof ClientBodyTimeoutError)) return
-  if (request.raw.httpVersionMajor === 1 && !reply.sent) reply.header('connection', 'close')
+  const raw = request.raw
+  if (raw instanceof Http2ServerRequest) {
+    const stream = raw.stream
+    // 'finish': the answer's last frame is handed to nghttp2, which sends it before the reset
+    stream.once('finish', () => { if (!stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR) })
+    return
+  }
+  if (raw.httpVersionMajor === 1 && !reply.sent) reply.header('connection', 'close')
 }
 
 /** The authorizer's variables (names the gateway sets are never taken), and the application's checked extras. */

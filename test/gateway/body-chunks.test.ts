@@ -73,3 +73,24 @@ t.test('closed before its end: the client went away', async (t) => {
   stream.destroy()
   await t.rejects(seen, { code: 'FST_FASTCGI_CLIENT_ABORTED' })
 })
+
+t.test('a stream someone called setEncoding() on: the bytes the client sent, not their UTF-8 re-encoding', async (t) => {
+  const bytes = Buffer.from([0x61, 0xe9, 0xff, 0x00, 0x80])
+  for (const encoding of ['latin1', 'base64', 'hex'] as const) {
+    const stream = new PassThrough()
+    stream.setEncoding(encoding)
+    stream.end(bytes)
+    const chunks: Buffer[] = []
+    for await (const chunk of bodyChunks(stream, 1000)) chunks.push(chunk)
+    t.same(Buffer.concat(chunks), bytes, encoding)
+  }
+})
+
+t.test('an object-mode stream of Uint8Arrays: their bytes, not "97,98"', async (t) => {
+  const stream = new PassThrough({ objectMode: true })
+  stream.write(new Uint8Array([0x61, 0x62]))
+  stream.end(new Uint8Array([0x63]))
+  const chunks: Buffer[] = []
+  for await (const chunk of bodyChunks(stream, 1000)) chunks.push(chunk)
+  t.equal(Buffer.concat(chunks).toString('latin1'), 'abc')
+})
