@@ -7,19 +7,13 @@ import { readdirSync } from 'node:fs'
 import { PHP_FIXTURES, hasPhpFpm, startPhpFpm } from '../helpers/php'
 import { makeTempDir } from '../helpers/tmp'
 import { request } from '../helpers/http'
-import { listenWithPlugin, parseResponse, rawConnect, sleep } from '../hardening/support'
+import { listenWithPlugin, parseResponse, rawConnect } from '../hardening/support'
+import { waitUntil } from '../helpers/descriptors'
 
 const TIMEOUT = 600
 /** node:http's interim answer to Expect: 100-continue */
 const INTERIM = /^HTTP\/1\.1 100 Continue\r\n\r\n/
 
-async function until (what: string, check: () => boolean, ms = 10000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
-    await sleep(20)
-  }
-}
 
 const skip = !hasPhpFpm() && 'php-fpm missing'
 
@@ -34,15 +28,15 @@ for (const [name, head, sent, spoolMemoryTotal] of [
     const { base, port } = await listenWithPlugin(t, { documentRoot: PHP_FIXTURES, spoolDirectory, ...(spoolMemoryTotal === undefined ? {} : { spoolMemoryTotal }), clientBodyTimeout: TIMEOUT, server: { '.php': [fpm.options] } })
     const conn = await rawConnect(t, port)
     await conn.write(`POST /echo.php HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n${head}\r\n${sent}`)
-    if (spoolMemoryTotal === 0) await until('the temp file', () => readdirSync(spoolDirectory).length === 1)
+    if (spoolMemoryTotal === 0) await waitUntil('the temp file', () => readdirSync(spoolDirectory).length === 1)
     const text = await conn.waitFor((s) => parseResponse(s.replace(INTERIM, '')) !== undefined, TIMEOUT + 10_000)
     if (head.includes('100-continue')) t.match(text, INTERIM, '100 Continue first')
     const last = parseResponse(text.replace(INTERIM, ''))
     t.equal(last?.status, 408, '408 Request Timeout')
     t.match(last?.headers.connection ?? '', /close/i, 'Connection: close')
-    await until('the server closes the connection', () => conn.closed())
+    await waitUntil('the server closes the connection', () => conn.closed())
     t.ok(conn.closed(), 'the connection is closed')
-    await until('no temp file', () => readdirSync(spoolDirectory).length === 0)
+    await waitUntil('no temp file', () => readdirSync(spoolDirectory).length === 0)
     t.same(readdirSync(spoolDirectory), [], 'no temp file left')
     const hello = await request(`${base}/hello.php`, { timeoutMs: 10_000 })
     t.equal(hello.status, 200, 'the server keeps serving')

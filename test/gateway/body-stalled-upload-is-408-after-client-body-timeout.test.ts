@@ -17,6 +17,7 @@ import { makeTempDir } from '../helpers/tmp'
 import type { TeardownHost } from '../helpers/tmp'
 import { PHP_FIXTURES, hasPhpFpm, startPhpFpm } from '../helpers/php'
 import { loadsBackToZero, parseResponse, rawConnect, sleep } from '../hardening/support'
+import { waitUntil } from '../helpers/descriptors'
 
 const TIMEOUT = 600
 // PHP otherwise reads the whole body before the script starts; off, the script runs first and
@@ -33,13 +34,6 @@ async function gateway (t: TeardownHost, options: FastcgiPluginOptions): Promise
   return { port, base: `http://127.0.0.1:${port}`, logs, app }
 }
 
-async function until (what: string, check: () => boolean, ms = 10000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
-    await sleep(20)
-  }
-}
 
 const skip = !hasPhpFpm() && 'php-fpm missing'
 
@@ -53,15 +47,15 @@ t.test('buffered: a stopped upload is answered 408 and its connection closed', {
     await conn.write('POST /echo.php HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n')
     await conn.write(Buffer.alloc(sent, 0x61))
     const started = Date.now()
-    if (sent > 4096) await until('the temp file', () => readdirSync(spoolDirectory).length === 1)
+    if (sent > 4096) await waitUntil('the temp file', () => readdirSync(spoolDirectory).length === 1)
     const text = await conn.waitFor((s) => parseResponse(s) !== undefined, TIMEOUT + 10000)
     const elapsed = Date.now() - started
     t.equal(parseResponse(text)?.status, 408, `${where}: 408 Request Timeout`)
     t.match(parseResponse(text)?.headers.connection ?? '', /close/i, `${where}: Connection: close`)
     t.ok(elapsed >= TIMEOUT - 100, `${where}: not before clientBodyTimeout (${elapsed} ms)`)
-    await until('the server closes the connection', () => conn.closed())
+    await waitUntil('the server closes the connection', () => conn.closed())
     t.ok(conn.closed(), `${where}: the connection is closed`)
-    await until('the temp file removed', () => readdirSync(spoolDirectory).length === 0)
+    await waitUntil('the temp file removed', () => readdirSync(spoolDirectory).length === 0)
     t.same(readdirSync(spoolDirectory), [], `${where}: no temp file left`)
   }
   const timedOut = logs.lines.filter((l) => (l.err as { code?: string } | undefined)?.code === 'FST_FASTCGI_CLIENT_BODY_TIMEOUT')
@@ -116,13 +110,13 @@ t.test('streamed: a stopped upload frees the php-fpm worker reading it, 408 and 
   const conn = await rawConnect(t, port)
   await conn.write(`POST /body/started.php?marker=${encodeURIComponent(marker)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n`)
   await conn.write(Buffer.alloc(1000, 0x61))
-  await until('the script runs while the upload is under way', () => existsSync(marker))
+  await waitUntil('the script runs while the upload is under way', () => existsSync(marker))
   const started = Date.now()
   const text = await conn.waitFor((s) => parseResponse(s) !== undefined, TIMEOUT + 10000)
   const elapsed = Date.now() - started
   t.equal(parseResponse(text)?.status, 408, '408 Request Timeout: the client stopped, not the backend')
   t.ok(elapsed < 10000, `well before readTimeout (${elapsed} ms)`)
-  await until('the server closes the connection', () => conn.closed())
+  await waitUntil('the server closes the connection', () => conn.closed())
   t.ok(conn.closed(), 'the connection is closed')
   t.same(await loadsBackToZero(app), [0], 'the pool load is back to 0')
   const hello = await request(`${base}/hello.php`, { timeoutMs: 10000 })
