@@ -47,7 +47,7 @@ export interface ExchangeOptions {
   /** ms the body's reader may take nothing while the backend waits for it; 0 = no limit */
   readonly sendTimeout: number
   /** ms the client may send nothing of a body streamed from it (a Readable body) while the backend waits for the rest; 0 = no limit */
-  readonly bodyTimeout?: number
+  readonly bodyTimeout: number
   readonly headerLimit: number
   readonly onStderr: ((chunk: Buffer) => void) | undefined
   /** undefined: a slow reader holds the backend while it reads */
@@ -230,7 +230,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     if (this.awaitingDrain && options.writeTimeout > 0) this.timer.set('write', options.writeTimeout)
     // while the backend socket is full the client is held back by us (its stream is paused):
     // its silence then is the backend's doing, also when writeTimeout 0 sets no deadline on that
-    else if (!this.awaitingDrain && this.streamingClientBody && options.bodyTimeout !== undefined && options.bodyTimeout > 0) this.timer.set('body', options.bodyTimeout)
+    else if (!this.awaitingDrain && this.streamingClientBody && options.bodyTimeout > 0) this.timer.set('body', options.bodyTimeout)
     else this.timer.set('read', options.readTimeout)
   }
 
@@ -260,7 +260,7 @@ export class FastcgiExchange implements RecordSink, CancelTarget, BodyPumpListen
     // the client stopped sending the body the backend is waiting for: the client's doing (408),
     // and the backend is freed, not held for as long as the client keeps its connection
     if (purpose === 'body') {
-      this.fail(new ClientBodyTimeoutError(this.options.bodyTimeout ?? 0))
+      this.fail(new ClientBodyTimeoutError(this.options.bodyTimeout))
       return
     }
     // A reader that takes nothing for sendTimeout holds the backend's worker hostage (a client

@@ -14,12 +14,12 @@ import type { SpillListener } from './response-spill'
 import type { CgiResponseHead } from '../cgi/response-header-parser'
 import { ClientAbortedError, ResponseSpillError, SendTimeoutError } from '../errors'
 
-/** Where and how much of a response body its reader is behind on may go to a temp file. */
 /** Told once, when a body is over, of the bytes that went to its temp file (only if any did): metrics. */
 export interface SpoolWatcher {
   spooled (bytes: number): void
 }
 
+/** Where and how much of a response body its reader is behind on may go to a temp file. */
 export interface ResponseSpillOptions {
   readonly directory: string
   /** bytes one response may put in its file; past them the backend waits for the reader */

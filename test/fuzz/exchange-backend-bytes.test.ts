@@ -59,7 +59,7 @@ async function run (bytes: Buffer, cuts: number[] | 'bytes', keepConn: boolean, 
   let finishes = 0
   let kept = false
   const exchange = new FastcgiExchange(connection, {
-    role: Role.RESPONDER, params: [['SCRIPT_NAME', '/x']], body: undefined, keepConn, readTimeout: 0, writeTimeout: 0, sendTimeout: 0, headerLimit, onStderr: () => {}
+    role: Role.RESPONDER, params: [['SCRIPT_NAME', '/x']], body: undefined, keepConn, readTimeout: 0, writeTimeout: 0, sendTimeout: 0, bodyTimeout: 0, headerLimit, onStderr: () => {}
   }, (_e, reusable) => { finishes++; kept = reusable })
   exchange.start()
   for (const piece of cutWith(bytes, cuts)) {
@@ -119,7 +119,7 @@ t.test('the same well-formed answer in any pieces: same status and body', async 
     const connection = new BackendConnection(socket as unknown as net.Socket, 'fuzz', () => {})
     let kept = false
     const exchange = new FastcgiExchange(connection, {
-      role: Role.RESPONDER, params: [], body: undefined, keepConn: true, readTimeout: 0, writeTimeout: 0, sendTimeout: 0, headerLimit: 1024, onStderr: () => {}
+      role: Role.RESPONDER, params: [], body: undefined, keepConn: true, readTimeout: 0, writeTimeout: 0, sendTimeout: 0, bodyTimeout: 0, headerLimit: 1024, onStderr: () => {}
     }, (_e, reusable) => { kept = reusable })
     exchange.start()
     for (const piece of cutWith(answer, cuts)) socket.emit('data', Buffer.from(piece))
